@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Proves the generated Go code in the tree is what the .proto files give:
+#
+#   bash scripts/protocheck.sh      # = make proto-check
+#
+# Regenerates with scripts/protocgen.sh into a temp dir (the tree's Go files are not touched)
+# and compares with the repository. Exits 1 and lists the files when a generated file
+#   - differs from the one in the tree (stale),
+#   - is missing from the tree, or
+#   - is extra: a *.pb.go / *.pb.gw.go under x/ whose "// source:" header names one of our
+#     protos (crucible/...) but which this generation did not produce (proto removed or
+#     renamed, or its go_package moved).
+# It compares the working tree, so on a clean checkout (CI) it checks the committed code; run
+# `git status` too if you have uncommitted edits. buf lint runs as part of the generation.
+# Same environment variables as protocgen.sh (TOOLS_BIN, PROTOCGEN_NO_LINT).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/protocheck.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+manifest=$TMP/manifest
+out=$TMP/out
+
+GO_OUT=$out PROTOCGEN_MANIFEST=$manifest bash "$ROOT/scripts/protocgen.sh" 2>"$TMP/log" || {
+  cat "$TMP/log" >&2
+  echo "protocheck: scripts/protocgen.sh failed" >&2
+  exit 1
+}
+
+stale=() missing=() extra=()
+while IFS= read -r f; do
+  if [[ ! -f $ROOT/$f ]]; then
+    missing+=("$f")
+  elif ! cmp -s "$out/$f" "$ROOT/$f"; then
+    stale+=("$f")
+  fi
+done <"$manifest"
+
+if [[ -d $ROOT/x ]]; then
+  while IFS= read -r -d '' f; do
+    rel=${f#./}
+    grep -qxF -- "$rel" "$manifest" && continue
+    src=$(sed -n '1,15{s|^// source: ||p}' "$rel" | head -n 1)
+    [[ $src == crucible/* ]] || continue
+    extra+=("$rel (source: $src)")
+  done < <(find ./x \( -name '*.pb.go' -o -name '*.pb.gw.go' \) -type f -print0 | LC_ALL=C sort -z)
+fi
+
+report() {
+  local title=$1
+  shift
+  [[ $# -gt 0 ]] || return 0
+  echo "protocheck: $title:" >&2
+  printf '  %s\n' "$@" >&2
+}
+report "generated files that differ from the .proto files (stale)" "${stale[@]}"
+report "generated files missing from the tree" "${missing[@]}"
+report "generated files no .proto produces any more (extra)" "${extra[@]}"
+
+if [[ ${#stale[@]} -gt 0 ]]; then
+  for f in "${stale[@]}"; do
+    diff -u "$ROOT/$f" "$out/$f" | head -n 60 >&2 || true
+  done
+fi
+
+if [[ $(( ${#stale[@]} + ${#missing[@]} + ${#extra[@]} )) -gt 0 ]]; then
+  echo "protocheck: FAIL: run scripts/protocgen.sh and commit the result" >&2
+  exit 1
+fi
+echo "protocheck: ok: $(wc -l <"$manifest") generated files are up to date" >&2
