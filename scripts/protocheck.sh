@@ -10,6 +10,8 @@
 #   - is extra: a *.pb.go / *.pb.gw.go under x/ whose "// source:" header names one of our
 #     protos (crucible/...) but which this generation did not produce (proto removed or
 #     renamed, or its go_package moved).
+# It also fails when a .proto under proto/ is not in `buf format` style (fix: .tools/bin/buf
+# format -w proto; formatting never changes the generated code).
 # It compares the working tree, so on a clean checkout (CI) it checks the committed code; run
 # `git status` too if you have uncommitted edits. buf lint runs as part of the generation.
 # Same environment variables as protocgen.sh (TOOLS_BIN, PROTOCGEN_NO_LINT).
@@ -18,6 +20,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
+TOOLS_BIN=${TOOLS_BIN:-$ROOT/.tools/bin}
+mkdir -p "$TOOLS_BIN"
+TOOLS_BIN=$(cd "$TOOLS_BIN" && pwd)
+export TOOLS_BIN
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/protocheck.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 manifest=$TMP/manifest
@@ -28,6 +34,13 @@ GO_OUT=$out PROTOCGEN_MANIFEST=$manifest bash "$ROOT/scripts/protocgen.sh" 2>"$T
   echo "protocheck: scripts/protocgen.sh failed" >&2
   exit 1
 }
+
+fail=0
+if ! "$TOOLS_BIN/buf" format -d --exit-code proto >"$TMP/format.diff" 2>&1; then
+  echo "protocheck: .proto files not in buf format style (run: .tools/bin/buf format -w proto):" >&2
+  head -n 80 "$TMP/format.diff" >&2
+  fail=1
+fi
 
 stale=() missing=() extra=()
 while IFS= read -r f; do
@@ -69,4 +82,5 @@ if [[ $(( ${#stale[@]} + ${#missing[@]} + ${#extra[@]} )) -gt 0 ]]; then
   echo "protocheck: FAIL: run scripts/protocgen.sh and commit the result" >&2
   exit 1
 fi
+[[ $fail == 0 ]] || exit 1
 echo "protocheck: ok: $(wc -l <"$manifest") generated files are up to date" >&2
