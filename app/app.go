@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"sync"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	dbm "github.com/cosmos/cosmos-db"
@@ -82,10 +83,10 @@ import (
 	"github.com/cosmos/cosmos-sdk/x/staking"
 	stakingkeeper "github.com/cosmos/cosmos-sdk/x/staking/keeper"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+	"github.com/cosmos/cosmos-sdk/x/tx/signing"
 	"github.com/cosmos/cosmos-sdk/x/upgrade"
 	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
-	"github.com/cosmos/cosmos-sdk/x/tx/signing"
 )
 
 // maccPerms lists every module account and what it may do with coins.
@@ -129,6 +130,9 @@ type App struct {
 
 	crucibleKeepers
 
+	closeOnce sync.Once
+	closeErr  error
+
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
 	sm                 *module.SimulationManager
@@ -145,7 +149,7 @@ func New(
 ) *App {
 	SetConfig()
 	interfaceRegistry, err := types.NewInterfaceRegistryWithOptions(types.InterfaceRegistryOptions{
-		ProtoFiles: proto.HybridResolver,
+		ProtoFiles:     proto.HybridResolver,
 		SigningOptions: signingOptions(),
 	})
 	if err != nil {
@@ -354,6 +358,14 @@ func signingOptions() signing.Options {
 
 // Name returns the application name.
 func (app *App) Name() string { return app.BaseApp.Name() }
+
+// Close closes the application's databases once. The SDK's start command
+// calls Close twice on shutdown (CometBFT cleanup and app cleanup); goleveldb
+// shrugs at a second close, pebble panics.
+func (app *App) Close() error {
+	app.closeOnce.Do(func() { app.closeErr = app.BaseApp.Close() })
+	return app.closeErr
+}
 
 // PreBlocker runs the modules' pre-blockers (upgrade, auth).
 func (app *App) PreBlocker(ctx sdk.Context, _ *abci.RequestFinalizeBlock) (*sdk.ResponsePreBlock, error) {

@@ -1,0 +1,93 @@
+// Package cmd wires the crucibled command tree: node commands (init, start,
+// export, comet, testnet), client commands (keys, tx, query, status) and the
+// autocli commands generated from every module's gRPC services.
+package cmd
+
+import (
+	"os"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/spf13/cobra"
+
+	"cosmossdk.io/log/v2"
+
+	dbm "github.com/cosmos/cosmos-db"
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/config"
+	"github.com/cosmos/cosmos-sdk/server"
+	serverconfig "github.com/cosmos/cosmos-sdk/server/config"
+	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+
+	"github.com/crucible-network/crucible/app"
+)
+
+// NewRootCmd returns the root command of crucibled.
+func NewRootCmd() *cobra.Command {
+	// A throw-away app gives the codecs, the module basics and the autocli
+	// options; it opens no store.
+	tempApp := app.New(log.NewNopLogger(), dbm.NewMemDB(), false, simtestutil.EmptyAppOptions{})
+
+	initClientCtx := client.Context{}.
+		WithCodec(tempApp.AppCodec()).
+		WithInterfaceRegistry(tempApp.InterfaceRegistry()).
+		WithTxConfig(tempApp.TxConfig()).
+		WithLegacyAmino(tempApp.LegacyAmino()).
+		WithInput(os.Stdin).
+		WithAccountRetriever(authtypes.AccountRetriever{}).
+		WithHomeDir(app.DefaultNodeHome).
+		WithViper("CRUCIBLED")
+
+	rootCmd := &cobra.Command{
+		Use:           "crucibled",
+		Short:         "Crucible: a Cosmos chain where tenants rent GPUs and providers prove their compute",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.SetOut(cmd.OutOrStdout())
+			cmd.SetErr(cmd.ErrOrStderr())
+
+			clientCtx := initClientCtx.WithCmdContext(cmd.Context())
+			clientCtx, err := client.ReadPersistentCommandFlags(clientCtx, cmd.Flags())
+			if err != nil {
+				return err
+			}
+			clientCtx, err = config.ReadFromClientConfig(clientCtx)
+			if err != nil {
+				return err
+			}
+			if err := client.SetCmdClientContextHandler(clientCtx, cmd); err != nil {
+				return err
+			}
+			appTemplate, appConfig := initAppConfig()
+			return server.InterceptConfigsPreRunHandler(cmd, appTemplate, appConfig, initCometConfig())
+		},
+	}
+
+	initRootCmd(rootCmd, tempApp)
+
+	autoCliOpts := tempApp.AutoCliOpts()
+	autoCliOpts.ClientCtx = initClientCtx
+	if err := autoCliOpts.EnhanceRootCommand(rootCmd); err != nil {
+		panic(err)
+	}
+	return rootCmd
+}
+
+// initCometConfig returns CometBFT's defaults with Crucible's block timing:
+// one-second blocks keep leases and challenges responsive.
+func initCometConfig() *cmtcfg.Config {
+	cfg := cmtcfg.DefaultConfig()
+	cfg.Consensus.TimeoutCommit = DefaultTimeoutCommit
+	return cfg
+}
+
+// initAppConfig returns the app.toml template and defaults: a minimum gas
+// price in ucru so that a fresh node does not accept free transactions, and
+// the pebble application database (see AppDBBackend).
+func initAppConfig() (string, any) {
+	cfg := serverconfig.DefaultConfig()
+	cfg.MinGasPrices = DefaultMinGasPrices
+	cfg.AppDBBackend = AppDBBackend
+	return serverconfig.DefaultConfigTemplate, cfg
+}
