@@ -4,7 +4,10 @@ import "encoding/binary"
 
 // Matrix tags of the generator.
 const (
+	// TagA selects the A_u matrices.
 	TagA uint32 = 0
+	// TagB selects the B_u matrices (C_u = A_u * B_u^T, so row j of B_u is
+	// column j of B_u^T).
 	TagB uint32 = 1
 )
 

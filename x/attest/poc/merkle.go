@@ -69,8 +69,9 @@ func TreeDepth(count uint64) int {
 	return bits.Len64(count - 1)
 }
 
-// MerkleRoot returns the root of the tree over leaves, padded as described
-// above. leaves is not modified. It returns the zero hash for no leaves.
+// MerkleRoot returns the root of the tree over leaves, padded as described in
+// the package documentation (an empty subtree hashes to the zero hash).
+// leaves is not modified. It returns the zero hash for no leaves.
 func MerkleRoot(leaves []Hash) Hash {
 	if len(leaves) == 0 {
 		return Hash{}

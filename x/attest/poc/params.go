@@ -10,10 +10,14 @@ const LeafValues = 64
 
 // Bounds enforced by Params.Validate.
 const (
-	MaxN       = 16384   // rows/cols of C per unit
-	MaxK       = 65536   // inner dimension; 128*128*65536 = 2^30 keeps int32 exact
-	MaxM       = 1 << 20 // units per instance
-	MaxSamples = 256     // sampled openings per instance
+	// MaxN bounds the rows and columns of C per unit.
+	MaxN = 16384
+	// MaxK bounds the inner dimension: 128*128*65536 = 2^30 keeps int32 exact.
+	MaxK = 65536
+	// MaxM bounds the units per instance.
+	MaxM = 1 << 20
+	// MaxSamples bounds the sampled openings per instance (and per reveal).
+	MaxSamples = 256
 )
 
 // Params sizes one proof-of-compute instance. They are chain params per GPU
@@ -34,7 +38,7 @@ type Params struct {
 func TestParams() Params { return Params{N: 256, K: 256, M: 4, Samples: 16} }
 
 // ProductionParams are the H100-class parameters (N = 4096, K = 65536,
-// M = 8192, k = 32): about 9e18 int8 multiply-adds, ~20 s on an H100 with
+// M = 8192, k = 32): about 9.0e15 int8 multiply-adds, ~20 s on an H100 with
 // cuBLASLt. Far beyond the CPU prover; the verifier cost is independent of M
 // and N (k dot products of length K plus k Merkle paths).
 func ProductionParams() Params { return Params{N: 4096, K: 65536, M: 8192, Samples: 32} }

@@ -64,7 +64,7 @@ func TestHonestProverAlwaysPasses(t *testing.T) {
 		trials int
 	}{
 		{tinyParams, 60},
-		{Params{N: 64, K: 8, M: 1, Samples: 256}, 10},   // one unit, max samples
+		{Params{N: 64, K: 8, M: 1, Samples: 256}, 10},  // one unit, max samples
 		{Params{N: 192, K: 200, M: 3, Samples: 20}, 5}, // padded trees
 		{TestParams(), 3},
 	}
