@@ -9,17 +9,18 @@ package poc
 //	p[t] = b0[t] + b1[t]<<21 + b2[t]<<42
 //
 // so a[t]*p[t] = a*b0 + (a*b1)<<21 + (a*b2)<<42 exactly (two's complement).
-// A product of two int8 is at most 2^14 in magnitude, so a sum of 32 of
-// them fits a signed 21-bit lane (|s| <= 2^19 < 2^20) and no lane overflows
-// into the next. Every 32 steps the three lane sums are extracted with sign
-// extension and added to int32 accumulators. The result is bit-identical to
+// A product of two int8 lies in [-16256, 16384], so a sum of 63 of them lies
+// in [-1024128, 1032192], inside the signed 21-bit range [-2^20, 2^20-1]: no
+// lane overflows into the next, and the int64 never overflows (|s| < 2^62).
+// Every 63 steps the three lane sums are extracted with sign extension and
+// added to int32 accumulators. The result is bit-identical to
 // the naive triple loop with int32 (wrapping) accumulation; for K <= 65536
 // nothing wraps at all.
 
 const (
 	laneBits   = 21
 	laneShift  = 64 - laneBits
-	flushEvery = 32   // 32 * 2^14 = 2^19 < 2^20: a lane sum never overflows
+	flushEvery = 63   // 63 * 16384 < 2^20: a lane sum never overflows
 	kBlock     = 2048 // K-blocking: one packed B triple block stays in L2
 	tripleBlk  = 8    // B triples packed per block (8*3 = 24 rows of B)
 )

@@ -98,3 +98,30 @@ func matMulNaive(a, b []int8, n, k int, c []int32) {
 		}
 	}
 }
+
+// TestMatMulMixedLaneExtremes puts the most positive and most negative lane
+// sums side by side in one packed word (rows of B alternate -128 and 127).
+func TestMatMulMixedLaneExtremes(t *testing.T) {
+	n, k := 7, 4096
+	for _, av := range []int8{-128, 127} {
+		a := make([]int8, n*k)
+		b := make([]int8, n*k)
+		for i := range a {
+			a[i] = av
+			if (i/k)%2 == 0 {
+				b[i] = -128
+			} else {
+				b[i] = 127
+			}
+		}
+		got := make([]int32, n*n)
+		want := make([]int32, n*n)
+		MatMulABt(a, b, n, k, got)
+		matMulNaive(a, b, n, k, want)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("a=%d: c[%d]=%d want %d", av, i, got[i], want[i])
+			}
+		}
+	}
+}
