@@ -1,0 +1,30 @@
+package types
+
+import "cosmossdk.io/collections"
+
+const (
+	// ModuleName is the name of the escrow module and of its module account,
+	// which holds every account's balance and unwithdrawn earnings. The
+	// module account needs no minter or burner permission.
+	ModuleName = "escrow"
+
+	// StoreKey is the store key of the escrow module.
+	StoreKey = ModuleName
+)
+
+// Store prefixes. They are append-only: never renumber one.
+var (
+	// ParamsKey stores the module Params.
+	ParamsKey = collections.NewPrefix(0)
+	// AccountsKey stores Account by id.
+	AccountsKey = collections.NewPrefix(1)
+	// AccountsByOwnerKey indexes accounts by owner address.
+	AccountsByOwnerKey = collections.NewPrefix(2)
+	// AccountsByProviderKey indexes accounts by provider address (empty for
+	// pending accounts).
+	AccountsByProviderKey = collections.NewPrefix(3)
+	// AccountsByStateKey indexes accounts by AccountState.
+	AccountsByStateKey = collections.NewPrefix(4)
+	// QueueKey is the settlement queue: (exhaustion height, id).
+	QueueKey = collections.NewPrefix(5)
+)
