@@ -1,0 +1,34 @@
+package types
+
+import (
+	"github.com/cosmos/cosmos-sdk/codec"
+	"github.com/cosmos/cosmos-sdk/codec/legacy"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/msgservice"
+)
+
+// RegisterInterfaces registers the module's Msg implementations and Msg service.
+func RegisterInterfaces(ir codectypes.InterfaceRegistry) {
+	ir.RegisterImplementations(
+		(*sdk.Msg)(nil),
+		&MsgRegisterProvider{},
+		&MsgUpdateProvider{},
+		&MsgDeregisterProvider{},
+		&MsgUnjailProvider{},
+		&MsgAddBond{},
+		&MsgUpdateParams{},
+	)
+	msgservice.RegisterMsgServiceDesc(ir, &_Msg_serviceDesc)
+}
+
+// RegisterLegacyAminoCodec registers the messages under the amino names the
+// protos declare (amino.name), for Amino JSON signing (e.g. Ledger).
+func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
+	legacy.RegisterAminoMsg(cdc, &MsgRegisterProvider{}, "crucible/provider/MsgRegisterProvider")
+	legacy.RegisterAminoMsg(cdc, &MsgUpdateProvider{}, "crucible/provider/MsgUpdateProvider")
+	legacy.RegisterAminoMsg(cdc, &MsgDeregisterProvider{}, "crucible/provider/MsgDeregisterProvider")
+	legacy.RegisterAminoMsg(cdc, &MsgUnjailProvider{}, "crucible/provider/MsgUnjailProvider")
+	legacy.RegisterAminoMsg(cdc, &MsgAddBond{}, "crucible/provider/MsgAddBond")
+	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "crucible/provider/MsgUpdateParams")
+}
