@@ -1,0 +1,197 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/crucible-network/crucible/x/market/types"
+)
+
+// CreateBid places provider's bid on an open order. msg must have passed
+// msg.Validate(params). Every check runs before the deposit moves into the
+// market module account.
+func (k Keeper) CreateBid(ctx context.Context, provider sdk.AccAddress, msg *types.MsgCreateBid) (uint64, error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return 0, err
+	}
+	order, err := k.GetOrder(ctx, msg.OrderId)
+	if err != nil {
+		return 0, err
+	}
+	now := blockHeight(ctx)
+	if order.State != types.OrderStateOpen {
+		return 0, errorsmod.Wrapf(types.ErrOrderNotOpen, "order %d is %s", order.Id, order.State)
+	}
+	if now >= order.ExpiresHeight {
+		return 0, errorsmod.Wrapf(types.ErrOrderExpired, "order %d expired at height %d", order.Id, order.ExpiresHeight)
+	}
+	if msg.Price.Denom != order.MaxPricePerBlock.Denom {
+		return 0, errorsmod.Wrapf(types.ErrInvalidPrice, "price denom must be %s, got %s", order.MaxPricePerBlock.Denom, msg.Price.Denom)
+	}
+	if order.MaxPricePerBlock.IsLT(msg.Price) {
+		return 0, errorsmod.Wrapf(types.ErrInvalidPrice, "price %s is above the order's maximum %s", msg.Price, order.MaxPricePerBlock)
+	}
+
+	// Bounded by max_bids_per_order: at most that many open bids exist.
+	open, err := k.openBidsOfOrder(ctx, order.Id)
+	if err != nil {
+		return 0, err
+	}
+	for _, b := range open {
+		if k.isAddress(b.Provider, provider) {
+			return 0, errorsmod.Wrapf(types.ErrDuplicateBid, "bid %d on order %d", b.Id, order.Id)
+		}
+	}
+	if uint64(len(open)) >= uint64(params.MaxBidsPerOrder) {
+		return 0, errorsmod.Wrapf(types.ErrTooManyBids, "order %d has %d open bids", order.Id, len(open))
+	}
+
+	if err := k.checkProviderServes(ctx, provider, order.Spec, msg.GpuUuids); err != nil {
+		return 0, err
+	}
+
+	providerStr, err := k.addressCodec.BytesToString(provider)
+	if err != nil {
+		return 0, err
+	}
+	if err := k.bank.SendCoinsFromAccountToModule(ctx, provider, types.ModuleName, sdk.NewCoins(msg.Deposit)); err != nil {
+		return 0, errorsmod.Wrap(err, "lock bid deposit")
+	}
+	id, err := nextID(ctx, k.NextBidID)
+	if err != nil {
+		return 0, err
+	}
+	bid := types.Bid{
+		Id:            id,
+		OrderId:       order.Id,
+		Provider:      providerStr,
+		Price:         msg.Price,
+		Deposit:       msg.Deposit,
+		GpuUuids:      msg.GpuUuids,
+		State:         types.BidStateOpen,
+		CreatedHeight: now,
+	}
+	if err := k.Bids.Set(ctx, id, bid); err != nil {
+		return 0, err
+	}
+	return id, emit(ctx, &types.EventBidCreated{
+		BidId:    id,
+		OrderId:  order.Id,
+		Provider: providerStr,
+		Price:    bid.Price,
+		GpuUuids: bid.GpuUuids,
+	})
+}
+
+// checkProviderServes checks, against x/provider's registration and the GPUs
+// this module has leased out, that provider can serve spec with gpuUUIDs.
+func (k Keeper) checkProviderServes(ctx context.Context, provider sdk.AccAddress, spec types.OrderSpec, gpuUUIDs []string) error {
+	p, err := k.providers.GetProvider(ctx, provider)
+	if err != nil {
+		return errorsmod.Wrapf(err, "provider %s", provider)
+	}
+	if err := types.MatchProvider(spec, p, gpuUUIDs); err != nil {
+		return err
+	}
+	for _, u := range gpuUUIDs {
+		leaseID, err := k.GPUAssignments.Get(ctx, collections.Join(provider, u))
+		switch {
+		case err == nil:
+			return errorsmod.Wrapf(types.ErrGPUInUse, "gpu %q is assigned to lease %d", u, leaseID)
+		case !errors.Is(err, collections.ErrNotFound):
+			return err
+		}
+	}
+	return nil
+}
+
+// CloseBid withdraws provider's open bid and returns its deposit.
+func (k Keeper) CloseBid(ctx context.Context, provider sdk.AccAddress, bidID uint64) error {
+	bid, err := k.GetBid(ctx, bidID)
+	if err != nil {
+		return err
+	}
+	if err := k.checkOwner("bid provider", bid.Provider, provider); err != nil {
+		return err
+	}
+	if bid.State != types.BidStateOpen {
+		return errorsmod.Wrapf(types.ErrBidNotOpen, "bid %d is %s", bidID, bid.State)
+	}
+	return k.endOpenBid(ctx, bid, types.BidStateWithdrawn)
+}
+
+// openBidsOfOrder returns the open bids of an order, in id order. There are
+// at most params.max_bids_per_order of them.
+func (k Keeper) openBidsOfOrder(ctx context.Context, orderID uint64) ([]types.Bid, error) {
+	rng := collections.NewPrefixedPairRange[collections.Pair[uint64, int32], uint64](
+		collections.Join(orderID, int32(types.BidStateOpen)))
+	iter, err := k.Bids.Indexes.ByOrderState.Iterate(ctx, rng)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := iter.PrimaryKeys()
+	if err != nil {
+		return nil, err
+	}
+	bids := make([]types.Bid, 0, len(ids))
+	for _, id := range ids {
+		b, err := k.Bids.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		bids = append(bids, b)
+	}
+	return bids, nil
+}
+
+// loseOpenBids moves every open bid of an order except exceptBidID to LOST and
+// returns their deposits.
+func (k Keeper) loseOpenBids(ctx context.Context, orderID, exceptBidID uint64) error {
+	open, err := k.openBidsOfOrder(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	for _, b := range open {
+		if b.Id == exceptBidID {
+			continue
+		}
+		if err := k.endOpenBid(ctx, b, types.BidStateLost); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// endOpenBid returns an open bid's deposit and moves it to state (LOST or
+// WITHDRAWN).
+func (k Keeper) endOpenBid(ctx context.Context, bid types.Bid, state types.BidState) error {
+	if err := k.refundBidDeposit(ctx, bid); err != nil {
+		return err
+	}
+	bid.State = state
+	if err := k.Bids.Set(ctx, bid.Id, bid); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventBidClosed{BidId: bid.Id, OrderId: bid.OrderId, Provider: bid.Provider, State: state})
+}
+
+// refundBidDeposit returns a bid's deposit from the module account.
+func (k Keeper) refundBidDeposit(ctx context.Context, bid types.Bid) error {
+	if !bid.Deposit.IsPositive() {
+		return nil
+	}
+	provider, err := k.addressCodec.StringToBytes(bid.Provider)
+	if err != nil {
+		return err
+	}
+	if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, provider, sdk.NewCoins(bid.Deposit)); err != nil {
+		return errorsmod.Wrapf(err, "refund deposit of bid %d", bid.Id)
+	}
+	return nil
+}

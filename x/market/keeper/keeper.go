@@ -1,0 +1,176 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/core/address"
+	"cosmossdk.io/core/store"
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/log/v2"
+	"github.com/cosmos/gogoproto/proto"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+
+	"github.com/crucible-network/crucible/x/market/types"
+)
+
+// Keeper of the x/market store.
+type Keeper struct {
+	cdc          codec.BinaryCodec
+	storeService store.KVStoreService
+	addressCodec address.Codec
+	bank         types.BankKeeper
+	providers    types.ProviderKeeper
+	escrow       types.EscrowKeeper
+	authority    string
+
+	Schema collections.Schema
+	// Params are the module parameters.
+	Params collections.Item[types.Params]
+	// Orders by id, indexed by state, tenant and (tenant, state).
+	Orders *collections.IndexedMap[uint64, types.Order, OrderIndexes]
+	// Bids by id, indexed by order, provider, state and their pairs.
+	Bids *collections.IndexedMap[uint64, types.Bid, BidIndexes]
+	// Leases by id (== order id), indexed by tenant, provider, state and pairs.
+	Leases *collections.IndexedMap[uint64, types.Lease, LeaseIndexes]
+	// NextOrderID and NextBidID hand out ids; both start at 1.
+	NextOrderID collections.Sequence
+	NextBidID   collections.Sequence
+	// OrderExpiryQueue holds (expires_height, order id) for every open order.
+	OrderExpiryQueue collections.KeySet[collections.Pair[int64, uint64]]
+	// LeaseEndQueue holds (end_height, lease id) for every active lease.
+	LeaseEndQueue collections.KeySet[collections.Pair[int64, uint64]]
+	// GPUAssignments maps (provider, gpu uuid) to the active lease using it.
+	GPUAssignments collections.Map[collections.Pair[sdk.AccAddress, string], uint64]
+}
+
+// NewKeeper returns the x/market keeper. authority is the address allowed to
+// send MsgUpdateParams (normally the x/gov module account).
+func NewKeeper(
+	cdc codec.BinaryCodec,
+	storeService store.KVStoreService,
+	addressCodec address.Codec,
+	bank types.BankKeeper,
+	providers types.ProviderKeeper,
+	escrow types.EscrowKeeper,
+	authority string,
+) Keeper {
+	if _, err := addressCodec.StringToBytes(authority); err != nil {
+		panic(fmt.Errorf("invalid x/market authority address %q: %w", authority, err))
+	}
+	sb := collections.NewSchemaBuilder(storeService)
+	k := Keeper{
+		cdc:          cdc,
+		storeService: storeService,
+		addressCodec: addressCodec,
+		bank:         bank,
+		providers:    providers,
+		escrow:       escrow,
+		authority:    authority,
+
+		Params: collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Orders: collections.NewIndexedMap(sb, types.OrdersKey, "orders", collections.Uint64Key,
+			codec.CollValue[types.Order](cdc), newOrderIndexes(sb, addressCodec)),
+		Bids: collections.NewIndexedMap(sb, types.BidsKey, "bids", collections.Uint64Key,
+			codec.CollValue[types.Bid](cdc), newBidIndexes(sb, addressCodec)),
+		Leases: collections.NewIndexedMap(sb, types.LeasesKey, "leases", collections.Uint64Key,
+			codec.CollValue[types.Lease](cdc), newLeaseIndexes(sb, addressCodec)),
+		NextOrderID: collections.NewSequence(sb, types.NextOrderIDKey, "next_order_id"),
+		NextBidID:   collections.NewSequence(sb, types.NextBidIDKey, "next_bid_id"),
+		OrderExpiryQueue: collections.NewKeySet(sb, types.OrderExpiryQueueKey, "order_expiry_queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		LeaseEndQueue: collections.NewKeySet(sb, types.LeaseEndQueueKey, "lease_end_queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		GPUAssignments: collections.NewMap(sb, types.GPUAssignmentsKey, "gpu_assignments",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.StringKey), collections.Uint64Value),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		panic(err)
+	}
+	k.Schema = schema
+	return k
+}
+
+// GetAuthority returns the address allowed to update the params.
+func (k Keeper) GetAuthority() string { return k.authority }
+
+// AddressCodec returns the account address codec.
+func (k Keeper) AddressCodec() address.Codec { return k.addressCodec }
+
+// Logger returns a module-scoped logger.
+func (k Keeper) Logger(ctx context.Context) log.Logger {
+	return sdk.UnwrapSDKContext(ctx).Logger().With("module", "x/"+types.ModuleName)
+}
+
+// GetParams returns the module parameters.
+func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
+	return k.Params.Get(ctx)
+}
+
+// GetOrder returns an order; the error wraps types.ErrOrderNotFound.
+func (k Keeper) GetOrder(ctx context.Context, id uint64) (types.Order, error) {
+	o, err := k.Orders.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return o, errorsmod.Wrapf(types.ErrOrderNotFound, "order %d", id)
+	}
+	return o, err
+}
+
+// GetBid returns a bid; the error wraps types.ErrBidNotFound.
+func (k Keeper) GetBid(ctx context.Context, id uint64) (types.Bid, error) {
+	b, err := k.Bids.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return b, errorsmod.Wrapf(types.ErrBidNotFound, "bid %d", id)
+	}
+	return b, err
+}
+
+// GetLease returns a lease; the error wraps types.ErrLeaseNotFound.
+func (k Keeper) GetLease(ctx context.Context, id uint64) (types.Lease, error) {
+	l, err := k.Leases.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return l, errorsmod.Wrapf(types.ErrLeaseNotFound, "lease %d", id)
+	}
+	return l, err
+}
+
+// decodeAddress turns a bech32 string into account bytes, with a registered
+// error.
+func (k Keeper) decodeAddress(field, s string) (sdk.AccAddress, error) {
+	bz, err := k.addressCodec.StringToBytes(s)
+	if err != nil {
+		return nil, errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "%s %q: %s", field, s, err)
+	}
+	return bz, nil
+}
+
+// nextID draws the next id from seq, skipping 0 so ids start at 1 even
+// before InitGenesis has set the sequence.
+func nextID(ctx context.Context, seq collections.Sequence) (uint64, error) {
+	id, err := seq.Next(ctx)
+	if err != nil || id != 0 {
+		return id, err
+	}
+	return seq.Next(ctx)
+}
+
+// addHeight returns h + blocks, or an error when that leaves the int64 range.
+func addHeight(h int64, blocks uint64) (int64, error) {
+	if h < 0 || blocks > uint64(1<<62) || h > (1<<63-1)-int64(blocks) {
+		return 0, errorsmod.Wrapf(types.ErrInvalidDuration, "height %d + %d blocks overflows", h, blocks)
+	}
+	return h + int64(blocks), nil
+}
+
+func blockHeight(ctx context.Context) int64 { return sdk.UnwrapSDKContext(ctx).BlockHeight() }
+
+// emit emits a typed event.
+func emit(ctx context.Context, ev proto.Message) error {
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(ev)
+}

@@ -1,0 +1,247 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/crucible-network/crucible/x/market/types"
+)
+
+// CreateLease accepts an open bid on tenant's open order. It re-checks that
+// the provider can still serve the order with the bid's GPUs, activates the
+// escrow account at the bid price, assigns the GPUs, marks the bid WON (its
+// deposit stays locked until the lease closes), the other open bids LOST
+// (deposits returned) and the order MATCHED. The lease id is the order id.
+func (k Keeper) CreateLease(ctx context.Context, tenant sdk.AccAddress, bidID uint64) (uint64, error) {
+	bid, err := k.GetBid(ctx, bidID)
+	if err != nil {
+		return 0, err
+	}
+	order, err := k.GetOrder(ctx, bid.OrderId)
+	if err != nil {
+		return 0, err
+	}
+	if err := k.checkOwner("order tenant", order.Tenant, tenant); err != nil {
+		return 0, err
+	}
+	if order.State != types.OrderStateOpen {
+		return 0, errorsmod.Wrapf(types.ErrOrderNotOpen, "order %d is %s", order.Id, order.State)
+	}
+	if bid.State != types.BidStateOpen {
+		return 0, errorsmod.Wrapf(types.ErrBidNotOpen, "bid %d is %s", bid.Id, bid.State)
+	}
+	now := blockHeight(ctx)
+	if now >= order.ExpiresHeight {
+		return 0, errorsmod.Wrapf(types.ErrOrderExpired, "order %d expired at height %d", order.Id, order.ExpiresHeight)
+	}
+	end, err := addHeight(now, order.DurationBlocks)
+	if err != nil {
+		return 0, err
+	}
+	provider, err := k.addressCodec.StringToBytes(bid.Provider)
+	if err != nil {
+		return 0, err
+	}
+	if err := k.checkProviderServes(ctx, provider, order.Spec, bid.GpuUuids); err != nil {
+		return 0, err
+	}
+
+	if err := k.escrow.ActivateAccount(ctx, order.Id, provider, bid.Price); err != nil {
+		return 0, errorsmod.Wrapf(err, "activate escrow account %d", order.Id)
+	}
+	if err := k.providers.AddActiveLease(ctx, provider); err != nil {
+		return 0, errorsmod.Wrapf(err, "count lease on provider %s", bid.Provider)
+	}
+	for _, u := range bid.GpuUuids {
+		if err := k.GPUAssignments.Set(ctx, collections.Join(sdk.AccAddress(provider), u), order.Id); err != nil {
+			return 0, err
+		}
+	}
+	bid.State = types.BidStateWon
+	if err := k.Bids.Set(ctx, bid.Id, bid); err != nil {
+		return 0, err
+	}
+	if err := k.loseOpenBids(ctx, order.Id, bid.Id); err != nil {
+		return 0, err
+	}
+	if err := k.OrderExpiryQueue.Remove(ctx, collections.Join(order.ExpiresHeight, order.Id)); err != nil {
+		return 0, err
+	}
+	order.State = types.OrderStateMatched
+	if err := k.Orders.Set(ctx, order.Id, order); err != nil {
+		return 0, err
+	}
+	lease := types.Lease{
+		Id:          order.Id,
+		BidId:       bid.Id,
+		Tenant:      order.Tenant,
+		Provider:    bid.Provider,
+		Price:       bid.Price,
+		GpuUuids:    bid.GpuUuids,
+		StartHeight: now,
+		EndHeight:   end,
+		State:       types.LeaseStateActive,
+	}
+	if err := k.Leases.Set(ctx, lease.Id, lease); err != nil {
+		return 0, err
+	}
+	if err := k.LeaseEndQueue.Set(ctx, collections.Join(end, lease.Id)); err != nil {
+		return 0, err
+	}
+	return lease.Id, emit(ctx, &types.EventLeaseCreated{
+		LeaseId:     lease.Id,
+		BidId:       bid.Id,
+		Tenant:      lease.Tenant,
+		Provider:    lease.Provider,
+		Price:       lease.Price,
+		GpuUuids:    lease.GpuUuids,
+		StartHeight: now,
+		EndHeight:   end,
+	})
+}
+
+// CloseLease closes an active lease on behalf of its tenant or provider; the
+// reason (TENANT or PROVIDER) follows from which one signed.
+func (k Keeper) CloseLease(ctx context.Context, sender sdk.AccAddress, leaseID uint64) error {
+	lease, err := k.GetLease(ctx, leaseID)
+	if err != nil {
+		return err
+	}
+	var reason types.LeaseCloseReason
+	switch {
+	case k.isAddress(lease.Tenant, sender):
+		reason = types.LeaseCloseReasonTenant
+	case k.isAddress(lease.Provider, sender):
+		reason = types.LeaseCloseReasonProvider
+	default:
+		return errorsmod.Wrapf(types.ErrUnauthorized, "lease %d belongs to tenant %s and provider %s", leaseID, lease.Tenant, lease.Provider)
+	}
+	if lease.State != types.LeaseStateActive {
+		return errorsmod.Wrapf(types.ErrLeaseNotActive, "lease %d is %s", leaseID, lease.State)
+	}
+	return k.closeLease(ctx, lease, reason)
+}
+
+// CloseProviderLeases closes every active lease of provider with reason (for
+// x/attest: PROVIDER_SLASHED or PROVIDER_JAILED, or any other closing
+// reason). The work is bounded by the provider's active leases, which its GPU
+// count bounds; they are found through the leases-by-(provider, state) index.
+func (k Keeper) CloseProviderLeases(ctx context.Context, provider sdk.AccAddress, reason types.LeaseCloseReason) (closed []uint64, err error) {
+	if _, ok := types.LeaseCloseReason_name[int32(reason)]; !ok || reason == types.LeaseCloseReasonUnspecified {
+		return nil, errorsmod.Wrapf(types.ErrInvalidCloseReason, "%d", reason)
+	}
+	rng := collections.NewPrefixedPairRange[collections.Pair[sdk.AccAddress, int32], uint64](
+		collections.Join(provider, int32(types.LeaseStateActive)))
+	iter, err := k.Leases.Indexes.ByProviderState.Iterate(ctx, rng)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := iter.PrimaryKeys()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		lease, err := k.Leases.Get(ctx, id)
+		if err != nil {
+			return closed, err
+		}
+		if err := k.closeLease(ctx, lease, reason); err != nil {
+			return closed, err
+		}
+		closed = append(closed, id)
+	}
+	return closed, nil
+}
+
+// closeLease closes an active lease: settles and closes the escrow account,
+// releases the provider's lease count and GPUs, returns the winning bid's
+// deposit and records the close.
+func (k Keeper) closeLease(ctx context.Context, lease types.Lease, reason types.LeaseCloseReason) error {
+	provider, err := k.addressCodec.StringToBytes(lease.Provider)
+	if err != nil {
+		return err
+	}
+	if _, err := k.escrow.CloseAccount(ctx, lease.Id, reason.String()); err != nil {
+		return errorsmod.Wrapf(err, "close escrow account %d", lease.Id)
+	}
+	if err := k.providers.RemoveActiveLease(ctx, provider); err != nil {
+		return errorsmod.Wrapf(err, "uncount lease on provider %s", lease.Provider)
+	}
+	for _, u := range lease.GpuUuids {
+		key := collections.Join(sdk.AccAddress(provider), u)
+		owner, err := k.GPUAssignments.Get(ctx, key)
+		if errors.Is(err, collections.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if owner != lease.Id {
+			continue // not ours (never happens with consistent state)
+		}
+		if err := k.GPUAssignments.Remove(ctx, key); err != nil {
+			return err
+		}
+	}
+	bid, err := k.GetBid(ctx, lease.BidId)
+	if err != nil {
+		return err
+	}
+	if err := k.refundBidDeposit(ctx, bid); err != nil {
+		return err
+	}
+	if err := k.LeaseEndQueue.Remove(ctx, collections.Join(lease.EndHeight, lease.Id)); err != nil {
+		return err
+	}
+	now := blockHeight(ctx)
+	lease.State = types.LeaseStateClosed
+	lease.CloseReason = reason
+	lease.ClosedHeight = now
+	if err := k.Leases.Set(ctx, lease.Id, lease); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventLeaseClosed{
+		LeaseId:      lease.Id,
+		Reason:       reason,
+		Tenant:       lease.Tenant,
+		Provider:     lease.Provider,
+		ClosedHeight: now,
+	})
+}
+
+// SubmitResult records the provider's result receipt on its lease, once. The
+// lease may be active or already closed (a job can finish in the block its
+// lease ends). msg must have passed msg.Validate(params).
+func (k Keeper) SubmitResult(ctx context.Context, provider sdk.AccAddress, msg *types.MsgSubmitResult) error {
+	lease, err := k.GetLease(ctx, msg.LeaseId)
+	if err != nil {
+		return err
+	}
+	if err := k.checkOwner("lease provider", lease.Provider, provider); err != nil {
+		return err
+	}
+	if lease.Result != nil {
+		return errorsmod.Wrapf(types.ErrResultAlreadySubmitted, "lease %d at height %d", lease.Id, lease.Result.Height)
+	}
+	lease.Result = &types.LeaseResult{
+		ResultHash: msg.ResultHash,
+		Location:   msg.Location,
+		Signature:  msg.Signature,
+		Height:     blockHeight(ctx),
+	}
+	if err := k.Leases.Set(ctx, lease.Id, lease); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventResultSubmitted{
+		LeaseId:    lease.Id,
+		Provider:   lease.Provider,
+		Tenant:     lease.Tenant,
+		ResultHash: msg.ResultHash,
+		Location:   msg.Location,
+	})
+}

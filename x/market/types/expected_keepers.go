@@ -1,0 +1,42 @@
+package types
+
+import (
+	"context"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	providertypes "github.com/crucible-network/crucible/x/provider/types"
+)
+
+// ProviderKeeper is what x/market needs from x/provider.
+type ProviderKeeper interface {
+	// GetProvider returns the provider registered by owner; the error wraps
+	// providertypes.ErrProviderNotFound when there is none.
+	GetProvider(ctx context.Context, owner sdk.AccAddress) (providertypes.Provider, error)
+	// AddActiveLease counts one more active lease on the provider.
+	AddActiveLease(ctx context.Context, owner sdk.AccAddress) error
+	// RemoveActiveLease counts one less active lease on the provider.
+	RemoveActiveLease(ctx context.Context, owner sdk.AccAddress) error
+}
+
+// EscrowKeeper is what x/market needs from x/escrow. Accounts are keyed by
+// order id, which is also the lease id.
+type EscrowKeeper interface {
+	// OpenAccount moves the order deposit from owner into a new escrow account.
+	OpenAccount(ctx context.Context, id uint64, owner sdk.AccAddress, deposit sdk.Coin) error
+	// ActivateAccount starts streaming rate per block to provider.
+	ActivateAccount(ctx context.Context, id uint64, provider sdk.AccAddress, rate sdk.Coin) error
+	// CloseAccount settles the account, pays the provider's earnings and
+	// refunds the rest to the owner.
+	CloseAccount(ctx context.Context, id uint64, reason string) (refund sdk.Coin, err error)
+	// ProcessDue returns the ids of accounts whose balance can no longer pay a
+	// block (at most limit of them; 0 lets x/escrow choose).
+	ProcessDue(ctx context.Context, limit uint32) (exhausted []uint64, err error)
+}
+
+// BankKeeper is what x/market needs from x/bank: bid deposits are held by the
+// market module account.
+type BankKeeper interface {
+	SendCoinsFromAccountToModule(ctx context.Context, senderAddr sdk.AccAddress, recipientModule string, amt sdk.Coins) error
+	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipientAddr sdk.AccAddress, amt sdk.Coins) error
+}

@@ -1,0 +1,84 @@
+package types
+
+import (
+	errorsmod "cosmossdk.io/errors"
+
+	providertypes "github.com/crucible-network/crucible/x/provider/types"
+)
+
+// GPUMatches reports whether one GPU satisfies the GPU part of a spec: the
+// class must equal spec.Class when that is set, the model must equal
+// spec.Model when that is set, and the memory must be at least
+// spec.MinMemoryMib. Comparisons are exact (classes are normalized by
+// x/provider).
+func GPUMatches(spec GPUSpec, gpu providertypes.GPU) bool {
+	if spec.Class != "" && gpu.Class != spec.Class {
+		return false
+	}
+	if spec.Model != "" && gpu.Model != spec.Model {
+		return false
+	}
+	return gpu.MemoryMib >= spec.MinMemoryMib
+}
+
+// MatchProvider decides, from the provider's registration alone, whether the
+// provider can serve spec with the GPUs named by gpuUUIDs. It checks that the
+// provider is active, that its reputation is high enough, that it has the
+// region, tier and attributes the spec requires, and that gpuUUIDs are exactly
+// spec.Gpu.Count distinct GPUs of the provider's inventory, each matching the
+// spec. It does not know which GPUs are leased: the keeper checks that.
+//
+// The error wraps ErrProviderNotActive, ErrReputationTooLow,
+// ErrAttributeMismatch or ErrGPUMismatch.
+func MatchProvider(spec OrderSpec, p providertypes.Provider, gpuUUIDs []string) error {
+	if p.Status != providertypes.ProviderStatusActive {
+		return errorsmod.Wrapf(ErrProviderNotActive, "provider %s is %s", p.Owner, p.Status)
+	}
+	if p.Reputation < spec.MinReputation {
+		return errorsmod.Wrapf(ErrReputationTooLow, "provider reputation %d < required %d", p.Reputation, spec.MinReputation)
+	}
+	if spec.Region != "" && p.Region != spec.Region {
+		return errorsmod.Wrapf(ErrAttributeMismatch, "region %q required, provider is in %q", spec.Region, p.Region)
+	}
+	if spec.Tier != "" && p.Tier != spec.Tier {
+		return errorsmod.Wrapf(ErrAttributeMismatch, "tier %q required, provider is %q", spec.Tier, p.Tier)
+	}
+	for _, want := range spec.Attributes {
+		if !hasAttribute(p.Attributes, want) {
+			return errorsmod.Wrapf(ErrAttributeMismatch, "attribute %s=%s required", want.Key, want.Value)
+		}
+	}
+
+	if uint64(len(gpuUUIDs)) != uint64(spec.Gpu.Count) {
+		return errorsmod.Wrapf(ErrGPUMismatch, "order needs %d gpus, %d offered", spec.Gpu.Count, len(gpuUUIDs))
+	}
+	inventory := make(map[string]providertypes.GPU, len(p.Gpus))
+	for _, g := range p.Gpus {
+		inventory[g.Uuid] = g
+	}
+	seen := make(map[string]struct{}, len(gpuUUIDs))
+	for _, u := range gpuUUIDs {
+		if _, dup := seen[u]; dup {
+			return errorsmod.Wrapf(ErrGPUMismatch, "gpu %q offered twice", u)
+		}
+		seen[u] = struct{}{}
+		g, ok := inventory[u]
+		if !ok {
+			return errorsmod.Wrapf(ErrGPUMismatch, "gpu %q is not in the provider's inventory", u)
+		}
+		if !GPUMatches(spec.Gpu, g) {
+			return errorsmod.Wrapf(ErrGPUMismatch, "gpu %q (%s, %s, %d MiB) does not match class %q model %q min memory %d MiB",
+				u, g.Class, g.Model, g.MemoryMib, spec.Gpu.Class, spec.Gpu.Model, spec.Gpu.MinMemoryMib)
+		}
+	}
+	return nil
+}
+
+func hasAttribute(attrs []providertypes.Attribute, want providertypes.Attribute) bool {
+	for _, a := range attrs {
+		if a.Key == want.Key && a.Value == want.Value {
+			return true
+		}
+	}
+	return false
+}
