@@ -136,10 +136,12 @@ func (k Keeper) Deposit(ctx context.Context, id uint64, depositor sdk.AccAddress
 		return acc, errorsmod.Wrapf(types.ErrOverflow, "account %d balance: %v", id, err)
 	}
 
-	if _, err := k.settle(ctx, &acc); err != nil {
+	// Move the deposit first: the likely failure (insufficient funds) then
+	// leaves everything untouched, even outside a transaction.
+	if err := k.bank.SendCoinsFromAccountToModule(ctx, depositor, types.ModuleName, sdk.NewCoins(amount)); err != nil {
 		return acc, err
 	}
-	if err := k.bank.SendCoinsFromAccountToModule(ctx, depositor, types.ModuleName, sdk.NewCoins(amount)); err != nil {
+	if _, err := k.settle(ctx, &acc); err != nil {
 		return acc, err
 	}
 	acc.Balance.Amount = acc.Balance.Amount.Add(amount.Amount)
