@@ -33,8 +33,8 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod: "Providers",
 					Use:       "providers",
-					Short:     "List providers (paginated), optionally only those in one status",
-					Example: fmt.Sprintf("%s query provider providers --status PROVIDER_STATUS_ACTIVE --limit 50",
+					Short:     "List providers (paginated), optionally only those in one status (--status active|jailed|unbonding)",
+					Example: fmt.Sprintf("%s query provider providers --status active --page-limit 50",
 						version.AppName),
 				},
 			},
