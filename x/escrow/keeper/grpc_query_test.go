@@ -67,19 +67,19 @@ func TestQueryAccountsFilters(t *testing.T) {
 		req  types.QueryAccountsRequest
 		want []uint64
 	}{
-		"all":                 {types.QueryAccountsRequest{}, []uint64{1, 2, 3, 4, 5, 6, 7}},
-		"owner A":             {types.QueryAccountsRequest{Owner: A}, []uint64{1, 2, 3, 4}},
-		"owner A active":      {types.QueryAccountsRequest{Owner: A, State: types.AccountStateActive}, []uint64{1, 3}},
-		"provider P":          {types.QueryAccountsRequest{Provider: P}, []uint64{1, 2, 5}},
-		"provider P closed":   {types.QueryAccountsRequest{Provider: P, State: types.AccountStateClosed}, []uint64{2}},
-		"pending":             {types.QueryAccountsRequest{State: types.AccountStatePending}, []uint64{4, 7}},
-		"active":              {types.QueryAccountsRequest{State: types.AccountStateActive}, []uint64{1, 3, 5, 6}},
-		"owner B provider Q":  {types.QueryAccountsRequest{Owner: B, Provider: Q}, []uint64{6}},
-		"owner B provider P":  {types.QueryAccountsRequest{Owner: B, Provider: P}, []uint64{5}},
-		"owner B closed":      {types.QueryAccountsRequest{Owner: B, State: types.AccountStateClosed}, []uint64{}},
-		"unknown owner":       {types.QueryAccountsRequest{Owner: f.str(addr("nobody"))}, []uint64{}},
-		"owner A provider Q":  {types.QueryAccountsRequest{Owner: A, Provider: Q}, []uint64{3}},
-		"provider Q pending":  {types.QueryAccountsRequest{Provider: Q, State: types.AccountStatePending}, []uint64{}},
+		"all":                {types.QueryAccountsRequest{}, []uint64{1, 2, 3, 4, 5, 6, 7}},
+		"owner A":            {types.QueryAccountsRequest{Owner: A}, []uint64{1, 2, 3, 4}},
+		"owner A active":     {types.QueryAccountsRequest{Owner: A, State: types.AccountStateActive}, []uint64{1, 3}},
+		"provider P":         {types.QueryAccountsRequest{Provider: P}, []uint64{1, 2, 5}},
+		"provider P closed":  {types.QueryAccountsRequest{Provider: P, State: types.AccountStateClosed}, []uint64{2}},
+		"pending":            {types.QueryAccountsRequest{State: types.AccountStatePending}, []uint64{4, 7}},
+		"active":             {types.QueryAccountsRequest{State: types.AccountStateActive}, []uint64{1, 3, 5, 6}},
+		"owner B provider Q": {types.QueryAccountsRequest{Owner: B, Provider: Q}, []uint64{6}},
+		"owner B provider P": {types.QueryAccountsRequest{Owner: B, Provider: P}, []uint64{5}},
+		"owner B closed":     {types.QueryAccountsRequest{Owner: B, State: types.AccountStateClosed}, []uint64{}},
+		"unknown owner":      {types.QueryAccountsRequest{Owner: f.str(addr("nobody"))}, []uint64{}},
+		"owner A provider Q": {types.QueryAccountsRequest{Owner: A, Provider: Q}, []uint64{3}},
+		"provider Q pending": {types.QueryAccountsRequest{Provider: Q, State: types.AccountStatePending}, []uint64{}},
 	} {
 		res, err := f.query.Accounts(f.ctx, &tc.req)
 		require.NoError(t, err, name)
@@ -87,10 +87,10 @@ func TestQueryAccountsFilters(t *testing.T) {
 	}
 
 	for name, req := range map[string]*types.QueryAccountsRequest{
-		"bad owner":    {Owner: "cosmos1bad"},
-		"bad provider": {Provider: "xyz"},
-		"bad state":    {State: types.AccountState(9)},
-		"nil":          nil,
+		"bad owner":      {Owner: "cosmos1bad"},
+		"bad provider":   {Provider: "xyz"},
+		"bad state":      {State: types.AccountState(9)},
+		"nil":            nil,
 		"key and offset": {Pagination: &query.PageRequest{Key: []byte{1}, Offset: 1}},
 	} {
 		_, err := f.query.Accounts(f.ctx, req)
