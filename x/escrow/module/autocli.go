@@ -1,4 +1,4 @@
-package escrow
+package module
 
 import (
 	"fmt"

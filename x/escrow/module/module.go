@@ -1,8 +1,8 @@
-// Package escrow is the x/escrow AppModule: genesis, services, REST gateway
+// Package module is the x/escrow AppModule: genesis, services, REST gateway
 // and autocli. It has no block hooks: x/market's EndBlocker calls
 // Keeper.ProcessDue, so escrow's per-block cost does not grow with the number
 // of accounts.
-package escrow
+package module
 
 import (
 	"context"
