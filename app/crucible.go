@@ -4,24 +4,84 @@ import (
 	"cosmossdk.io/core/address"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	"github.com/cosmos/cosmos-sdk/runtime"
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+
+	escrowkeeper "github.com/crucible-network/crucible/x/escrow/keeper"
+	escrowmodule "github.com/crucible-network/crucible/x/escrow/module"
+	escrowtypes "github.com/crucible-network/crucible/x/escrow/types"
+	marketkeeper "github.com/crucible-network/crucible/x/market/keeper"
+	marketmodule "github.com/crucible-network/crucible/x/market/module"
+	markettypes "github.com/crucible-network/crucible/x/market/types"
+	providerkeeper "github.com/crucible-network/crucible/x/provider/keeper"
+	providermodule "github.com/crucible-network/crucible/x/provider/module"
+	providertypes "github.com/crucible-network/crucible/x/provider/types"
 )
 
 // crucibleKeepers holds the keepers of Crucible's own modules. It is embedded
 // in App so that they read as app.ProviderKeeper, app.MarketKeeper, ...
-type crucibleKeepers struct{}
+//
+// Dependencies run one way: market -> provider, escrow; attest -> provider,
+// market. Escrow settles lazily and never calls market: market's EndBlocker
+// asks escrow which accounts ran dry (ProcessDue) and closes those leases.
+type crucibleKeepers struct {
+	ProviderKeeper providerkeeper.Keeper
+	EscrowKeeper   escrowkeeper.Keeper
+	MarketKeeper   marketkeeper.Keeper
+}
+
+// crucibleMaccPerms are the module accounts of Crucible's modules: provider
+// holds bonds and burns slashed ones; escrow holds tenant funds and
+// unwithdrawn earnings; market holds bid deposits.
+var crucibleMaccPerms = map[string][]string{
+	providertypes.ModuleName: {authtypes.Burner},
+	escrowtypes.ModuleName:   nil,
+	markettypes.ModuleName:   nil,
+}
 
 // crucibleStoreKeys lists the store keys of Crucible's own modules.
-func crucibleStoreKeys() []string { return nil }
+func crucibleStoreKeys() []string {
+	return []string{providertypes.StoreKey, escrowtypes.StoreKey, markettypes.StoreKey}
+}
 
 // initCrucibleKeepers builds the keepers of Crucible's own modules.
-func (app *App) initCrucibleKeepers(_ codec.Codec, _ map[string]*storetypes.KVStoreKey, _ string, _ address.Codec) {
+func (app *App) initCrucibleKeepers(cdc codec.Codec, keys map[string]*storetypes.KVStoreKey, authority string, ac address.Codec) {
+	app.ProviderKeeper = providerkeeper.NewKeeper(cdc,
+		runtime.NewKVStoreService(keys[providertypes.StoreKey]), ac, app.BankKeeper, authority)
+	app.EscrowKeeper = escrowkeeper.NewKeeper(cdc,
+		runtime.NewKVStoreService(keys[escrowtypes.StoreKey]), ac, app.BankKeeper, app.DistrKeeper, authority)
+	app.MarketKeeper = marketkeeper.NewKeeper(cdc,
+		runtime.NewKVStoreService(keys[markettypes.StoreKey]), ac, app.BankKeeper,
+		app.ProviderKeeper, app.EscrowKeeper, authority)
 }
 
 // crucibleModules returns the app modules of Crucible's own modules.
-func (app *App) crucibleModules(_ codec.Codec) []module.AppModule { return nil }
+func (app *App) crucibleModules(cdc codec.Codec) []module.AppModule {
+	return []module.AppModule{
+		providermodule.NewAppModule(cdc, app.ProviderKeeper),
+		escrowmodule.NewAppModule(app.EscrowKeeper),
+		marketmodule.NewAppModule(cdc, app.MarketKeeper),
+	}
+}
 
 func crucibleBeginBlockers() []string { return nil }
-func crucibleEndBlockers() []string   { return nil }
-func crucibleGenesisOrder() []string  { return nil }
+
+// Market's EndBlocker closes expired orders and leases and the leases whose
+// escrow ran dry; provider's releases matured bonds afterwards.
+func crucibleEndBlockers() []string {
+	return []string{markettypes.ModuleName, providertypes.ModuleName}
+}
+
+// Genesis: providers first (market checks them), then escrow (accounts), then
+// market (orders, bids, leases reference both).
+func crucibleGenesisOrder() []string {
+	return []string{providertypes.ModuleName, escrowtypes.ModuleName, markettypes.ModuleName}
+}
+
+func init() {
+	for name, perms := range crucibleMaccPerms {
+		maccPerms[name] = perms
+	}
+}
