@@ -1,0 +1,39 @@
+package types
+
+import (
+	"context"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	markettypes "github.com/crucible-network/crucible/x/market/types"
+	providertypes "github.com/crucible-network/crucible/x/provider/types"
+)
+
+// ProviderKeeper is what x/attest needs from x/provider.
+type ProviderKeeper interface {
+	// ProvidersFrom returns up to limit providers in store key (owner address
+	// bytes) order, starting at start (nil: the first), and the key of the
+	// provider after the last one returned (nil when there is none).
+	ProvidersFrom(ctx context.Context, start []byte, limit uint32) (providers []providertypes.Provider, next []byte, err error)
+	// GetProvider returns the provider registered by owner; the error wraps
+	// providertypes.ErrProviderNotFound when there is none.
+	GetProvider(ctx context.Context, owner sdk.AccAddress) (providertypes.Provider, error)
+	// Slash burns bps/10000 of the provider's bond and returns the amount.
+	Slash(ctx context.Context, owner sdk.AccAddress, bps uint32, reason string) (sdk.Coin, error)
+	// Jail jails the provider (it fails with providertypes.ErrProviderUnbonding
+	// for an unbonding provider).
+	Jail(ctx context.Context, owner sdk.AccAddress, reason string) error
+	// DropGPUs clears the provider's GPU inventory.
+	DropGPUs(ctx context.Context, owner sdk.AccAddress) error
+	// SetReputation sets the provider's reputation (0..10000 basis points).
+	SetReputation(ctx context.Context, owner sdk.AccAddress, score int64, reason string) error
+	// MarkGPUVerified records that the provider's GPU uuid passed a challenge.
+	MarkGPUVerified(ctx context.Context, owner sdk.AccAddress, uuid string) error
+}
+
+// MarketKeeper is what x/attest needs from x/market.
+type MarketKeeper interface {
+	// CloseProviderLeases closes every active lease of provider with reason,
+	// refunding the tenants through x/escrow, and returns the closed lease ids.
+	CloseProviderLeases(ctx context.Context, provider sdk.AccAddress, reason markettypes.LeaseCloseReason) ([]uint64, error)
+}
