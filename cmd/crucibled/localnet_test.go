@@ -14,9 +14,7 @@ func TestFourValidatorsSurviveOneStopped(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds crucibled and starts four validators")
 	}
-	dir := t.TempDir()
-	bin := procnet.BuildBinary(t, dir, "crucibled")
-	net := procnet.New(t, bin, dir, 4)
+	net := procnet.New(t, bin, t.TempDir(), 4)
 	net.StartAll()
 	h := net.WaitHeight(0, 3, 90*time.Second)
 
