@@ -147,7 +147,7 @@ func (k Keeper) RevealProof(ctx context.Context, provider sdk.AccAddress, id uin
 		// verdict, nothing changes.
 		return 0, "", errorsmod.Wrapf(types.ErrProofInvalid, "challenge %d: %s", id, verr)
 	}
-	failure := errorsmod.Wrap(reg, verr.Error()).Error()
+	failure := fmt.Sprintf("%s (code %d): %s", reg.Error(), reg.ABCICode(), verr)
 	return types.ChallengeStateFailed, failure, k.fraud(ctx, c, types.ChallengeStateFailed, failure)
 }
 
