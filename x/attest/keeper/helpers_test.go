@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"testing"
@@ -442,3 +443,5 @@ func events[T proto.Message](t testing.TB, ctx sdk.Context) []T {
 func coin(n int64) sdk.Coin { return sdk.NewCoin(denom, math.NewInt(n)) }
 
 type collectionsPair = collections.Pair[int64, uint64]
+
+func hexs(b []byte) string { return hex.EncodeToString(b) }
