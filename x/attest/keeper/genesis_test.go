@@ -80,7 +80,10 @@ func TestGenesisValidate(t *testing.T) {
 	}
 	bad(func(gs *types.GenesisState) { gs.NextChallengeId = 1 })
 	bad(func(gs *types.GenesisState) { gs.NextChallengeId = 0 })
-	bad(func(gs *types.GenesisState) { gs.Challenges = append(gs.Challenges, gs.Challenges[0]); gs.NextChallengeId = 3 })
+	bad(func(gs *types.GenesisState) {
+		gs.Challenges = append(gs.Challenges, gs.Challenges[0])
+		gs.NextChallengeId = 3
+	})
 	bad(func(gs *types.GenesisState) { gs.Challenges[0].Seed = nil })
 	bad(func(gs *types.GenesisState) { gs.Challenges[0].State = types.ChallengeStatePassed })
 	bad(func(gs *types.GenesisState) { gs.Challenges[0].FinishedHeight = 5 })

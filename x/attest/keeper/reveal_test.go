@@ -11,7 +11,6 @@ import (
 	"github.com/crucible-network/crucible/x/attest/poc"
 	"github.com/crucible-network/crucible/x/attest/types"
 	markettypes "github.com/crucible-network/crucible/x/market/types"
-	providertypes "github.com/crucible-network/crucible/x/provider/types"
 )
 
 // TestHonestProverAlwaysPasses runs three windows of challenges to every GPU
@@ -70,8 +69,9 @@ func TestHonestProverAlwaysPasses(t *testing.T) {
 	require.Zero(t, n)
 }
 
-// fraudCase prepares a provider with two challenged GPUs, answers the first
-// with the given tampering and checks the fraud consequences.
+// TestFraudIsCaught: a provider with two challenged GPUs answers the first
+// with a tampered reveal or a wrong product; every variant is fraud with
+// the exact consequences.
 func TestFraudIsCaught(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -277,8 +277,8 @@ func TestRejectedMessagesChangeNothing(t *testing.T) {
 	unchanged(commitAs(other, 4, newProver(t, c4, nil).root[:]), types.ErrCommitTooLate)
 }
 
-// TestRevealDeadline refuses a reveal after the reveal deadline and, at the
-// deadline's EndBlocker, treats the missing reveal as fraud.
+// TestMissedRevealIsFraud: at the reveal deadline's EndBlocker a missing
+// reveal is fraud, and a reveal afterwards is refused.
 func TestMissedRevealIsFraud(t *testing.T) {
 	f := newFixture(t)
 	a := f.addProvider(1, 1)
@@ -393,5 +393,3 @@ func TestFraudOfRemovedProvider(t *testing.T) {
 	require.Empty(t, f.prov.slashes)
 	require.Equal(t, uint64(1), f.record(a).Frauds)
 }
-
-var _ = providertypes.ProviderStatusActive
