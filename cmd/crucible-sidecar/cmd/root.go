@@ -52,6 +52,7 @@ names; a .json file is read as JSON).`,
 	root.AddCommand(
 		newConfigCmd(),
 		newInventoryCmd(),
+		newProverCmd(),
 		// Later: start (run the sidecar), register (register the provider and its GPUs).
 	)
 	return root
