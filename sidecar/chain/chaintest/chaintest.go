@@ -233,3 +233,27 @@ func Grant(ctx context.Context, owner *chain.Signer, grantee sdk.AccAddress, msg
 	_, err := owner.Submit(ctx, msgs...)
 	return err
 }
+
+// CancelOpenOrders cancels every OPEN order of the signer's account, so
+// that later tests start from an empty order book.
+func CancelOpenOrders(ctx context.Context, c *chain.Client, s *chain.Signer) error {
+	h, err := c.LatestHeight(ctx)
+	if err != nil {
+		return err
+	}
+	orders, err := c.Orders(ctx, h, markettypes.OrderStateOpen)
+	if err != nil {
+		return err
+	}
+	var msgs []sdk.Msg
+	for _, o := range orders {
+		if o.Tenant == s.Actor() {
+			msgs = append(msgs, &markettypes.MsgCancelOrder{Tenant: o.Tenant, OrderId: o.Id})
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	_, err = s.Submit(ctx, msgs...)
+	return err
+}
