@@ -9,6 +9,9 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/module"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	attestkeeper "github.com/crucible-network/crucible/x/attest/keeper"
+	attestmodule "github.com/crucible-network/crucible/x/attest/module"
+	attesttypes "github.com/crucible-network/crucible/x/attest/types"
 	escrowkeeper "github.com/crucible-network/crucible/x/escrow/keeper"
 	escrowmodule "github.com/crucible-network/crucible/x/escrow/module"
 	escrowtypes "github.com/crucible-network/crucible/x/escrow/types"
@@ -30,6 +33,7 @@ type crucibleKeepers struct {
 	ProviderKeeper providerkeeper.Keeper
 	EscrowKeeper   escrowkeeper.Keeper
 	MarketKeeper   marketkeeper.Keeper
+	AttestKeeper   attestkeeper.Keeper
 }
 
 // crucibleMaccPerms are the module accounts of Crucible's modules: provider
@@ -43,7 +47,7 @@ var crucibleMaccPerms = map[string][]string{
 
 // crucibleStoreKeys lists the store keys of Crucible's own modules.
 func crucibleStoreKeys() []string {
-	return []string{providertypes.StoreKey, escrowtypes.StoreKey, markettypes.StoreKey}
+	return []string{providertypes.StoreKey, escrowtypes.StoreKey, markettypes.StoreKey, attesttypes.StoreKey}
 }
 
 // initCrucibleKeepers builds the keepers of Crucible's own modules.
@@ -55,6 +59,8 @@ func (app *App) initCrucibleKeepers(cdc codec.Codec, keys map[string]*storetypes
 	app.MarketKeeper = marketkeeper.NewKeeper(cdc,
 		runtime.NewKVStoreService(keys[markettypes.StoreKey]), ac, app.BankKeeper,
 		app.ProviderKeeper, app.EscrowKeeper, authority)
+	app.AttestKeeper = attestkeeper.NewKeeper(cdc,
+		runtime.NewKVStoreService(keys[attesttypes.StoreKey]), ac, app.ProviderKeeper, app.MarketKeeper, authority)
 }
 
 // crucibleModules returns the app modules of Crucible's own modules.
@@ -63,21 +69,26 @@ func (app *App) crucibleModules(cdc codec.Codec) []module.AppModule {
 		providermodule.NewAppModule(cdc, app.ProviderKeeper),
 		escrowmodule.NewAppModule(app.EscrowKeeper),
 		marketmodule.NewAppModule(cdc, app.MarketKeeper),
+		attestmodule.NewAppModule(cdc, app.AttestKeeper),
 	}
 }
 
-func crucibleBeginBlockers() []string { return nil }
+// Attest's BeginBlocker records the block hash (challenge seeds and samples
+// come from it) and schedules the window's challenges.
+func crucibleBeginBlockers() []string { return []string{attesttypes.ModuleName} }
 
-// Market's EndBlocker closes expired orders and leases and the leases whose
-// escrow ran dry; provider's releases matured bonds afterwards.
+// Attest's EndBlocker expires missed deadlines first (a fraud closes the
+// provider's leases and slashes its bond before anything else moves); then
+// market closes expired orders and leases and the leases whose escrow ran
+// dry; provider releases matured bonds last, after any slash.
 func crucibleEndBlockers() []string {
-	return []string{markettypes.ModuleName, providertypes.ModuleName}
+	return []string{attesttypes.ModuleName, markettypes.ModuleName, providertypes.ModuleName}
 }
 
 // Genesis: providers first (market checks them), then escrow (accounts), then
 // market (orders, bids, leases reference both).
 func crucibleGenesisOrder() []string {
-	return []string{providertypes.ModuleName, escrowtypes.ModuleName, markettypes.ModuleName}
+	return []string{providertypes.ModuleName, escrowtypes.ModuleName, markettypes.ModuleName, attesttypes.ModuleName}
 }
 
 func init() {

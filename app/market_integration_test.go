@@ -13,12 +13,14 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 
+	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/crucible-network/crucible/app"
 	"github.com/crucible-network/crucible/testutil/apptest"
 	"github.com/crucible-network/crucible/testutil/network"
+	attesttypes "github.com/crucible-network/crucible/x/attest/types"
 	escrowtypes "github.com/crucible-network/crucible/x/escrow/types"
 	markettypes "github.com/crucible-network/crucible/x/market/types"
 	providertypes "github.com/crucible-network/crucible/x/provider/types"
@@ -32,6 +34,18 @@ var (
 func newMarketChain(t testing.TB) *apptest.Chain {
 	opts := network.DefaultOptions(t.TempDir())
 	opts.Accounts = nil
+	// No proof-of-compute challenges here (x/attest has its own tests): the
+	// random walk's providers never answer and would be jailed.
+	opts.GenesisMutator = func(cdc codec.Codec, state map[string]json.RawMessage) error {
+		var g attesttypes.GenesisState
+		if err := cdc.UnmarshalJSON(state[attesttypes.ModuleName], &g); err != nil {
+			return err
+		}
+		g.Params.ChallengeRateBps = 0
+		bz, err := cdc.MarshalJSON(&g)
+		state[attesttypes.ModuleName] = bz
+		return err
+	}
 	tokens := sdk.NewCoins(sdk.NewCoin(app.BondDenom, sdkmath.NewInt(1_000_000_000_000)))
 	for _, n := range append(append([]string{}, tenants...), providers...) {
 		opts.Accounts = append(opts.Accounts, network.Account{Name: n, Coins: tokens})

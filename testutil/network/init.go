@@ -67,8 +67,11 @@ type Options struct {
 	ValidatorCoins sdk.Coins
 	StakeTokens    sdkmath.Int
 	Accounts       []Account
+	// Localnet applies LocalnetGenesis (test-size challenges, short windows
+	// and periods) before GenesisMutator.
+	Localnet bool
 	// GenesisMutator may edit the app state (module name -> JSON) before the
-	// gentxs are collected, e.g. to shorten the gov voting period.
+	// gentxs are collected.
 	GenesisMutator func(cdc codec.Codec, state map[string]json.RawMessage) error
 }
 
@@ -115,6 +118,7 @@ func DefaultOptions(outputDir string) Options {
 		Host:           "127.0.0.1",
 		TimeoutCommit:  time.Second,
 		MinGasPrices:   "0" + app.BondDenom,
+		Localnet:       true,
 		ValidatorCoins: sdk.NewCoins(sdk.NewCoin(app.BondDenom, tokens)),
 		StakeTokens:    sdk.TokensFromConsensusPower(100, sdk.DefaultPowerReduction),
 		Accounts: []Account{
@@ -276,6 +280,11 @@ func InitFiles(opts Options) (*Layout, error) {
 	state := encApp.DefaultGenesis()
 	if err := addGenesisAccounts(cdc, state, genAccounts, genBalances); err != nil {
 		return nil, err
+	}
+	if opts.Localnet {
+		if err := LocalnetGenesis(cdc, state); err != nil {
+			return nil, fmt.Errorf("localnet genesis: %w", err)
+		}
 	}
 	if opts.GenesisMutator != nil {
 		if err := opts.GenesisMutator(cdc, state); err != nil {

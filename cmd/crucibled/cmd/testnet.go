@@ -22,6 +22,7 @@ const (
 	flagTimeoutCommit = "timeout-commit"
 	flagMinGasPrices  = "node-min-gas-prices" // not minimum-gas-prices: the server binds that name to app.toml of --home
 	flagAccounts      = "accounts"
+	flagProduction    = "production-params"
 )
 
 // NewTestnetCmd returns `crucibled testnet`: lay out (init-files) or run
@@ -44,6 +45,7 @@ func addTestnetFlags(cmd *cobra.Command) {
 	cmd.Flags().Duration(flagTimeoutCommit, time.Second, "pause after each block")
 	cmd.Flags().String(flagMinGasPrices, "0"+app.BondDenom, "minimum gas prices of every validator")
 	cmd.Flags().StringSlice(flagAccounts, []string{"alice", "bob"}, "extra funded accounts in every node's test keyring")
+	cmd.Flags().Bool(flagProduction, false, "keep the modules' production params (default: test-size challenges, short windows and periods)")
 }
 
 func testnetOptions(cmd *cobra.Command) (network.Options, error) {
@@ -54,6 +56,8 @@ func testnetOptions(cmd *cobra.Command) (network.Options, error) {
 	opts.BasePort, _ = cmd.Flags().GetInt(flagBasePort)
 	opts.TimeoutCommit, _ = cmd.Flags().GetDuration(flagTimeoutCommit)
 	opts.MinGasPrices, _ = cmd.Flags().GetString(flagMinGasPrices)
+	production, _ := cmd.Flags().GetBool(flagProduction)
+	opts.Localnet = !production
 	names, _ := cmd.Flags().GetStringSlice(flagAccounts)
 	coins := opts.Accounts[0].Coins
 	opts.Accounts = nil
