@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"strconv"
 	"time"
 
@@ -109,8 +110,16 @@ func New(cfg config.APIConfig, leases LeaseLookup, jobs Jobs, logger *slog.Logge
 	return s, nil
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. Paths that are not clean ("/./",
+// "//", "..") are refused rather than redirected: a signature covers the
+// path as sent.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; p == "" || p[0] != '/' || path.Clean(p) != p {
+		writeError(w, errorf(http.StatusBadRequest, CodeBadRequest, "path %q is not in canonical form", p))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Serve serves on ln until ctx is done, then shuts down gracefully (open
 // log streams are cut after 5 s).

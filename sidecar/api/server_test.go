@@ -338,9 +338,9 @@ func TestClientRoundTrip(t *testing.T) {
 	if err != nil || buf.String() != "result" || !bytes.Equal(sum, res.Files[0].SHA256) {
 		t.Fatalf("download %q %x %v", buf.String(), sum, err)
 	}
-	for _, p := range []string{"nope.txt", "../manifest.json", "dir x"} {
-		if _, err := c.Download(ctx, 1, p, io.Discard); !errors.As(err, &apiErr) || apiErr.Status != 404 {
-			t.Fatalf("download %q: %v", p, err)
+	for p, status := range map[string]int{"nope.txt": 404, "dir x": 404, "dir%2Fx/out.txt": 404, "../manifest.json": 400, "dir x/../dir x/out.txt": 400} {
+		if _, err := c.Download(ctx, 1, p, io.Discard); !errors.As(err, &apiErr) || apiErr.Status != status {
+			t.Fatalf("download %q: %v, want status %d", p, err, status)
 		}
 	}
 	// Another account is refused by the client too.

@@ -313,7 +313,12 @@ import (
 // (paths or names) override them.
 var (
 	cudaDriverNames = []string{"libcuda.so.1"}
-	cublasLtNames   = []string{"libcublasLt.so.13", "libcublasLt.so.12"}
+	cublasLtNames   = []string{
+		"libcublasLt.so.13", "libcublasLt.so.12",
+		"/usr/local/cuda/lib64/libcublasLt.so.13", "/usr/local/cuda/lib64/libcublasLt.so.12",
+		"/usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so.13",
+		"/usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so.12",
+	}
 )
 
 // cudaLib is the process-wide loaded driver and cuBLASLt (dlopen handles
