@@ -34,8 +34,11 @@ func DefaultHome() string {
 	return ".crucible-sidecar"
 }
 
-// NewRootCmd builds the crucible-sidecar command tree.
-func NewRootCmd() *cobra.Command {
+// NewRootCmd builds the crucible-sidecar command tree with DefaultPlugins.
+func NewRootCmd() *cobra.Command { return NewRootCmdWith(DefaultPlugins()) }
+
+// NewRootCmdWith builds the command tree; start runs the given plugins.
+func NewRootCmdWith(plugins Plugins) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "crucible-sidecar",
 		Short: "Provider sidecar for the Crucible GPU market",
@@ -53,7 +56,8 @@ names; a .json file is read as JSON).`,
 		newConfigCmd(),
 		newInventoryCmd(),
 		newProverCmd(),
-		// Later: start (run the sidecar), register (register the provider and its GPUs).
+		newRegisterCmd(),
+		newStartCmd(plugins),
 	)
 	return root
 }
