@@ -56,6 +56,7 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.App) {
 		queryCommand(),
 		txCommand(),
 		keys.Commands(),
+		NewTenantCmd(),
 	)
 }
 
