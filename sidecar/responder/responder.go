@@ -19,8 +19,8 @@ import (
 	"time"
 
 	cmtservice "github.com/cosmos/cosmos-sdk/client/grpc/cmtservice"
-	"github.com/cosmos/cosmos-sdk/types/query"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/crucible-network/crucible/sidecar/chain"
 	"github.com/crucible-network/crucible/sidecar/metrics"
