@@ -438,15 +438,24 @@ func (e *Engine) onResult(st *state, r result) {
 		e.metrics.BidsPlaced.Inc()
 		evs, _ := chain.TxEvents(r.res)
 		for _, ev := range evs {
-			if bc, ok := ev.(chain.BidCreated); ok && bc.Bid.Provider == e.cfg.Provider {
-				st.bids[bc.Bid.OrderId] = ourBid{id: bc.Bid.Id, orderID: bc.Bid.OrderId, gpus: bc.Bid.GpuUuids}
-				if o, ok := st.orders[bc.Bid.OrderId]; ok {
-					e.logger.Info("bid placed", "order", bc.Bid.OrderId, "bid", bc.Bid.Id, "price", bc.Bid.Price.String(),
-						"gpus", bc.Bid.GpuUuids, "height", r.res.Height, "latency_blocks", r.res.Height-o.CreatedHeight)
-				}
+			bc, ok := ev.(chain.BidCreated)
+			if !ok || bc.Bid.Provider != e.cfg.Provider || bc.Bid.OrderId != r.orderID {
+				continue
 			}
+			st.bids[r.orderID] = ourBid{id: bc.Bid.Id, orderID: r.orderID, gpus: bc.Bid.GpuUuids}
+			delete(st.pending, r.orderID)
+			if o, ok := st.orders[r.orderID]; ok {
+				e.logger.Info("bid placed", "order", r.orderID, "bid", bc.Bid.Id, "price", bc.Bid.Price.String(),
+					"gpus", bc.Bid.GpuUuids, "height", r.res.Height, "latency_blocks", r.res.Height-o.CreatedHeight)
+			}
+			return
 		}
-		delete(st.pending, r.orderID)
+		// Included, but its event is not in the response: keep the GPUs
+		// reserved until the followed BidCreated (or the order's end).
+		if p, ok := st.pending[r.orderID]; ok {
+			p.unconfirmed = true
+			st.pending[r.orderID] = p
+		}
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crucible-network/crucible/sidecar/chain"
 	"github.com/crucible-network/crucible/sidecar/chain/chaintest"
 	"github.com/crucible-network/crucible/sidecar/config"
 	markettypes "github.com/crucible-network/crucible/x/market/types"
@@ -144,5 +143,4 @@ func TestRegisterThenStartBidsThroughHotKey(t *testing.T) {
 	if !strings.Contains(logs.String(), `"msg":"sidecar stopped"`) {
 		t.Fatalf("logs:\n%s", logs.String())
 	}
-	_ = chain.ErrNotFound
 }

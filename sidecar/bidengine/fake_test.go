@@ -1,0 +1,146 @@
+package bidengine_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/crucible-network/crucible/sidecar/bidengine"
+	"github.com/crucible-network/crucible/sidecar/chain"
+	markettypes "github.com/crucible-network/crucible/x/market/types"
+	providertypes "github.com/crucible-network/crucible/x/provider/types"
+)
+
+// fakeChain serves a fixed catch-up state and then the events pushed to it.
+type fakeChain struct {
+	state  chain.State
+	events chan chain.Event
+}
+
+func (f *fakeChain) CatchUp(context.Context, string) (chain.State, error) { return f.state, nil }
+func (f *fakeChain) GetProvider(context.Context, int64, string) (providertypes.Provider, error) {
+	return f.state.Provider, nil
+}
+
+func (f *fakeChain) Follow(ctx context.Context, _ int64, out chan<- chain.Event) error {
+	for {
+		select {
+		case e := <-f.events:
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// fakeTx records the messages and answers every submit with a response
+// that carries no events.
+type fakeTx struct {
+	actor string
+	mu    sync.Mutex
+	msgs  []sdk.Msg
+}
+
+func (f *fakeTx) Actor() string { return f.actor }
+func (f *fakeTx) Submit(_ context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.msgs = append(f.msgs, msgs...)
+	return &sdk.TxResponse{Height: 1}, nil
+}
+
+func (f *fakeTx) sent() []sdk.Msg {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sdk.Msg(nil), f.msgs...)
+}
+
+// TestEngineWithoutChain runs the engine on a fake chain (no node, so it
+// also runs with -short): a bid found at catch-up keeps its GPU busy; an
+// open bid on an order that is no longer open is withdrawn; a freed GPU goes
+// to exactly one of two matching orders.
+func TestEngineWithoutChain(t *testing.T) {
+	const provider = "cru1ekwssejqkk5ep34vd4nxfxa7typfk4s2rcvpmg"
+	inv := simInventory(t, "fake", 2)
+	gpu0, gpu1 := "GPU-sim-fake-0", "GPU-sim-fake-1"
+	prov := providertypes.Provider{Owner: provider, Status: providertypes.ProviderStatusActive, Reputation: 5000,
+		Gpus: []providertypes.GPU{
+			{Uuid: gpu0, Model: h100, Class: "H100", MemoryMib: 81559},
+			{Uuid: gpu1, Model: h100, Class: "H100", MemoryMib: 81559},
+		}}
+	order := func(id uint64, max int64) markettypes.Order {
+		return markettypes.Order{Id: id, Spec: markettypes.OrderSpec{Gpu: markettypes.GPUSpec{Class: "H100", Count: 1}},
+			MaxPricePerBlock: sdk.NewInt64Coin("ucru", max), State: markettypes.OrderStateOpen, ExpiresHeight: 1000}
+	}
+	fc := &fakeChain{events: make(chan chain.Event, 16), state: chain.State{
+		Height: 10, Provider: prov, Registered: true,
+		OpenOrders: []markettypes.Order{order(1, 2000)},
+		OpenBids: []markettypes.Bid{
+			{Id: 7, OrderId: 1, Provider: provider, GpuUuids: []string{gpu0}, State: markettypes.BidStateOpen},
+			{Id: 8, OrderId: 99, Provider: provider, GpuUuids: []string{gpu1}, State: markettypes.BidStateOpen}, // order 99 is gone
+		},
+	}}
+	tx := &fakeTx{actor: provider}
+	e, err := bidengine.New(bidengine.Config{Provider: provider, Bid: bidConfig(), StartupGraceBlocks: 0}, fc, tx, inv, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	// Block 11: two new matching orders, no free GPU. Bid 8 (on the
+	// vanished order 99) is withdrawn; its GPU stays reserved until the
+	// chain says the bid is closed.
+	fc.events <- chain.OrderCreated{Height: 11, Order: order(2, 2000)}
+	fc.events <- chain.OrderCreated{Height: 11, Order: order(3, 2000)}
+	fc.events <- chain.BlockDone{Height: 11}
+	waitFor(t, 5*time.Second, "withdrawal", func() bool { return len(tx.sent()) >= 1 })
+	time.Sleep(100 * time.Millisecond)
+	msgs := tx.sent()
+	if len(msgs) != 1 {
+		t.Fatalf("sent %v, want only the withdrawal of bid 8", msgs)
+	}
+	if cb, ok := msgs[0].(*markettypes.MsgCloseBid); !ok || cb.BidId != 8 || cb.Provider != provider {
+		t.Fatalf("sent %v", msgs[0])
+	}
+
+	// Block 12: the chain confirms the withdrawal; gpu1 is free and goes to
+	// the oldest order without a bid (2), and never also to order 3, even
+	// though the tx response carried no BidCreated event.
+	fc.events <- chain.BidClosed{Height: 12, BidID: 8, OrderID: 99, Provider: provider, State: markettypes.BidStateWithdrawn}
+	fc.events <- chain.BlockDone{Height: 12}
+	waitFor(t, 5*time.Second, "bid", func() bool { return len(tx.sent()) >= 2 })
+	fc.events <- chain.BlockDone{Height: 13}
+	fc.events <- chain.BlockDone{Height: 14}
+	time.Sleep(200 * time.Millisecond)
+	msgs = tx.sent()
+	if len(msgs) != 2 {
+		t.Fatalf("sent %v, want one bid", msgs)
+	}
+	bid, ok := msgs[1].(*markettypes.MsgCreateBid)
+	if !ok || bid.OrderId != 2 || len(bid.GpuUuids) != 1 || bid.GpuUuids[0] != gpu1 || bid.Price.Amount.Int64() != 1050 {
+		t.Fatalf("bid %v", msgs[1])
+	}
+
+	// The tenant cancels order 2: the reserved GPU is free for order 3.
+	fc.events <- chain.OrderCancelled{Height: 15, OrderID: 2}
+	fc.events <- chain.BlockDone{Height: 15}
+	waitFor(t, 5*time.Second, "bid on order 3", func() bool { return len(tx.sent()) >= 3 })
+	if bid, ok := tx.sent()[2].(*markettypes.MsgCreateBid); !ok || bid.OrderId != 3 || bid.GpuUuids[0] != gpu1 {
+		t.Fatalf("third message %v", tx.sent()[2])
+	}
+}
