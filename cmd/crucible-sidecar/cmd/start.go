@@ -75,7 +75,7 @@ type Plugins struct {
 
 // DefaultPlugins are the plugins the crucible-sidecar binary runs. The lease
 // runner, the challenge responder and the tenant API plug in here.
-func DefaultPlugins() Plugins { return Plugins{} }
+func DefaultPlugins() Plugins { return builtinPlugins() }
 
 func newStartCmd(plugins Plugins) *cobra.Command {
 	c := &cobra.Command{

@@ -2,6 +2,7 @@ package types
 
 import (
 	"fmt"
+	"strings"
 
 	errorsmod "cosmossdk.io/errors"
 
@@ -97,7 +98,7 @@ func DefaultParams() Params {
 // default_size.
 func (p Params) SizeFor(class string) ProofSize {
 	for _, cs := range p.ClassSizes {
-		if cs.Class == class {
+		if strings.EqualFold(cs.Class, class) {
 			return cs.ProofSize
 		}
 	}

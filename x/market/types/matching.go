@@ -1,6 +1,8 @@
 package types
 
 import (
+	"strings"
+
 	errorsmod "cosmossdk.io/errors"
 
 	providertypes "github.com/crucible-network/crucible/x/provider/types"
@@ -9,10 +11,10 @@ import (
 // GPUMatches reports whether one GPU satisfies the GPU part of a spec: the
 // class must equal spec.Class when that is set, the model must equal
 // spec.Model when that is set, and the memory must be at least
-// spec.MinMemoryMib. Comparisons are exact (classes are normalized by
-// x/provider).
+// spec.MinMemoryMib. Classes compare without regard to ASCII case ("H100"
+// and "h100" are one class, as in x/attest's class sizes); models exactly.
 func GPUMatches(spec GPUSpec, gpu providertypes.GPU) bool {
-	if spec.Class != "" && gpu.Class != spec.Class {
+	if spec.Class != "" && !strings.EqualFold(gpu.Class, spec.Class) {
 		return false
 	}
 	if spec.Model != "" && gpu.Model != spec.Model {

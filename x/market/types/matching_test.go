@@ -100,7 +100,9 @@ func TestGPUMatches(t *testing.T) {
 	g := providertypes.GPU{Uuid: "x", Model: "M", Class: "c", MemoryMib: 100}
 	require.True(t, types.GPUMatches(types.GPUSpec{Class: "c"}, g))
 	require.True(t, types.GPUMatches(types.GPUSpec{Model: "M", MinMemoryMib: 100}, g))
-	require.False(t, types.GPUMatches(types.GPUSpec{Class: "C"}, g), "exact, case-sensitive")
+	require.True(t, types.GPUMatches(types.GPUSpec{Class: "C"}, g), "classes ignore ASCII case")
+	require.False(t, types.GPUMatches(types.GPUSpec{Class: "d"}, g))
+	require.False(t, types.GPUMatches(types.GPUSpec{Model: "m"}, g), "models are exact")
 	require.False(t, types.GPUMatches(types.GPUSpec{Class: "c", Model: "N"}, g))
 	require.False(t, types.GPUMatches(types.GPUSpec{Class: "c", MinMemoryMib: 101}, g))
 }

@@ -1,0 +1,102 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/crucible-network/crucible/sidecar/api"
+	"github.com/crucible-network/crucible/sidecar/chain"
+	"github.com/crucible-network/crucible/sidecar/leases"
+	"github.com/crucible-network/crucible/sidecar/prover"
+	"github.com/crucible-network/crucible/sidecar/responder"
+	"github.com/crucible-network/crucible/sidecar/runner"
+	markettypes "github.com/crucible-network/crucible/x/market/types"
+)
+
+// builtinPlugins are the parts the crucible-sidecar binary runs beside the
+// chain client and the bid engine: the lease manager (jobs through
+// sidecar/runner, results posted on chain), the tenant API on
+// api.listen_addr, and the challenge responder (prover per config).
+func builtinPlugins() Plugins {
+	var (
+		once sync.Once
+		mgr  *leases.Manager
+		run  *runner.Runner
+		err  error
+	)
+	shared := func(d Deps) (*leases.Manager, *runner.Runner, error) {
+		once.Do(func() {
+			run, err = runner.New(d.Config.Runner, d.Logger)
+			if err != nil {
+				return
+			}
+			kr, kerr := chain.OpenKeyring(d.Config.Chain, d.Chain.Encoding().Codec)
+			if kerr != nil {
+				err = kerr
+				return
+			}
+			mgr = leases.New(chainReader{d.Chain}, run, d.Signer,
+				leases.KeyringResultSigner{Keyring: kr, UID: d.Config.Chain.HotKeyName}, d.Provider, d.Metrics, d.Logger)
+		})
+		return mgr, run, err
+	}
+	return Plugins{
+		LeaseRunner: func(d Deps) (LeaseRunner, error) {
+			m, _, err := shared(d)
+			return m, err
+		},
+		ChallengeResponder: func(d Deps) (ChallengeResponder, error) {
+			p, err := prover.Open(context.Background(), d.Config.Prover, d.Logger)
+			if err != nil {
+				return nil, fmt.Errorf("prover: %w", err)
+			}
+			d.Logger.Info("prover ready", "backend", p.Name())
+			return responder.New(d.Chain, d.Signer, p, d.Provider, d.Metrics, d.Logger), nil
+		},
+		Services: []func(Deps) (Service, error){
+			func(d Deps) (Service, error) {
+				m, r, err := shared(d)
+				if err != nil {
+					return nil, err
+				}
+				srv, err := api.New(d.Config.API, m, r, d.Logger)
+				if err != nil {
+					return nil, err
+				}
+				return apiService{srv: srv, addr: d.Config.API.ListenAddr, logger: d}, nil
+			},
+		},
+	}
+}
+
+type apiService struct {
+	srv    *api.Server
+	addr   string
+	logger Deps
+}
+
+func (a apiService) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.addr)
+	if err != nil {
+		return fmt.Errorf("tenant api listen %s: %w", a.addr, err)
+	}
+	a.logger.Logger.Info("serving the tenant API", "addr", ln.Addr().String())
+	return a.srv.Serve(ctx, ln)
+}
+
+// chainReader adapts chain.Client to leases.Chain.
+type chainReader struct{ c *chain.Client }
+
+func (r chainReader) GetOrder(ctx context.Context, height int64, id uint64) (markettypes.Order, error) {
+	return r.c.GetOrder(ctx, height, id)
+}
+
+func (r chainReader) GetLease(ctx context.Context, id uint64) (markettypes.Lease, error) {
+	res, err := r.c.Market.Lease(ctx, &markettypes.QueryLeaseRequest{Id: id})
+	if err != nil {
+		return markettypes.Lease{}, err
+	}
+	return res.Lease, nil
+}

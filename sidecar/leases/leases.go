@@ -1,0 +1,251 @@
+// Package leases is the sidecar's lease manager: it learns the provider's
+// active leases from the bid engine, answers the tenant API's lease lookups
+// (tenant, GPUs, manifest hash from the chain), cancels a lease's job when
+// the lease closes, and posts MsgSubmitResult once a job succeeds.
+//
+// Restart safety: leases come back from the chain through the bid engine's
+// catch-up; the runner marks jobs that were running when the sidecar died
+// as failed ("sidecar restarted"); a result is posted only when the lease
+// on chain has none yet, so nothing is ever submitted twice (the chain also
+// refuses a second result).
+package leases
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+
+	"github.com/crucible-network/crucible/sidecar/api"
+	"github.com/crucible-network/crucible/sidecar/metrics"
+	"github.com/crucible-network/crucible/sidecar/runner"
+	markettypes "github.com/crucible-network/crucible/x/market/types"
+)
+
+// Chain is what the manager reads from the chain.
+type Chain interface {
+	GetOrder(ctx context.Context, height int64, id uint64) (markettypes.Order, error)
+	GetLease(ctx context.Context, id uint64) (markettypes.Lease, error)
+}
+
+// Submitter sends messages as the provider.
+type Submitter interface {
+	Submit(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error)
+}
+
+// ResultSigner signs result receipts (the provider's hot key).
+type ResultSigner interface {
+	Sign(msg []byte) ([]byte, error)
+}
+
+// KeyringResultSigner signs with a keyring key.
+type KeyringResultSigner struct {
+	Keyring keyring.Keyring
+	UID     string
+}
+
+// Sign implements ResultSigner.
+func (k KeyringResultSigner) Sign(msg []byte) ([]byte, error) {
+	sig, _, err := k.Keyring.Sign(k.UID, msg, signing.SignMode_SIGN_MODE_DIRECT)
+	return sig, err
+}
+
+// ReceiptDigest is what the provider signs for a result: SHA256 of
+// "crucible/result/v1" || lease id (8 bytes BE) || result hash.
+func ReceiptDigest(leaseID uint64, resultHash []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte("crucible/result/v1"))
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], leaseID)
+	h.Write(b[:])
+	h.Write(resultHash)
+	return h.Sum(nil)
+}
+
+type lease struct {
+	l            markettypes.Lease
+	manifestHash []byte
+	active       bool
+	submitted    bool
+}
+
+// Manager tracks the provider's leases.
+type Manager struct {
+	chain    Chain
+	runner   *runner.Runner
+	signer   Submitter
+	receipts ResultSigner
+	provider string
+	metrics  *metrics.Metrics
+	logger   *slog.Logger
+	poll     time.Duration
+
+	mu     sync.Mutex
+	leases map[uint64]*lease
+}
+
+// New returns a manager. m may be nil.
+func New(chain Chain, r *runner.Runner, signer Submitter, receipts ResultSigner, provider string, m *metrics.Metrics, logger *slog.Logger) *Manager {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{chain: chain, runner: r, signer: signer, receipts: receipts, provider: provider, metrics: m,
+		logger: logger.With("module", "leases"), poll: time.Second, leases: map[uint64]*lease{}}
+}
+
+// WithPollInterval sets how often finished jobs are looked for.
+func (m *Manager) WithPollInterval(d time.Duration) *Manager { m.poll = d; return m }
+
+// LeaseActive implements bidengine.LeaseHandler (must not block).
+func (m *Manager) LeaseActive(l markettypes.Lease, recovered bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.leases[l.Id]; !ok {
+		m.leases[l.Id] = &lease{l: l, active: true, submitted: l.Result != nil}
+		m.logger.Info("lease active", "lease", l.Id, "tenant", l.Tenant, "gpus", l.GpuUuids, "recovered", recovered)
+	}
+	m.gauge()
+}
+
+// LeaseClosed implements bidengine.LeaseHandler (must not block): the
+// lease's job, if running, is cancelled.
+func (m *Manager) LeaseClosed(id uint64, reason markettypes.LeaseCloseReason, height int64) {
+	m.mu.Lock()
+	if l, ok := m.leases[id]; ok {
+		l.active = false
+	}
+	m.gauge()
+	m.mu.Unlock()
+	if st, err := m.runner.Status(id); err == nil && (st.State == runner.StateRunning || st.State == runner.StatePending) {
+		if err := m.runner.Cancel(id); err != nil {
+			m.logger.Warn("cancel job of closed lease", "lease", id, "err", err)
+		}
+	}
+	m.logger.Info("lease closed", "lease", id, "reason", reason.String(), "height", height)
+}
+
+func (m *Manager) gauge() {
+	if m.metrics == nil {
+		return
+	}
+	n := 0
+	for _, l := range m.leases {
+		if l.active {
+			n++
+		}
+	}
+	m.metrics.LeasesRunning.Set(float64(n))
+}
+
+// LeaseTenant implements api.LeaseLookup.
+func (m *Manager) LeaseTenant(ctx context.Context, id uint64) (string, []string, []byte, bool, error) {
+	m.mu.Lock()
+	l, ok := m.leases[id]
+	m.mu.Unlock()
+	if !ok {
+		// Not one we saw active (e.g. closed before a restart): ask the chain.
+		cl, err := m.chain.GetLease(ctx, id)
+		if err != nil {
+			return "", nil, nil, false, fmt.Errorf("%w: %d: %v", api.ErrLeaseNotFound, id, err)
+		}
+		if cl.Provider != m.provider {
+			return "", nil, nil, false, fmt.Errorf("%w: %d is not this provider's", api.ErrLeaseNotFound, id)
+		}
+		l = &lease{l: cl, active: cl.State == markettypes.LeaseStateActive}
+		m.mu.Lock()
+		m.leases[id] = l
+		m.mu.Unlock()
+	}
+	if l.manifestHash == nil {
+		o, err := m.chain.GetOrder(ctx, 0, id) // lease id == order id
+		if err != nil {
+			return "", nil, nil, false, err
+		}
+		m.mu.Lock()
+		l.manifestHash = o.Spec.ManifestHash
+		m.mu.Unlock()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return l.l.Tenant, l.l.GpuUuids, l.manifestHash, l.active, nil
+}
+
+// Run posts results of succeeded jobs until ctx ends.
+func (m *Manager) Run(ctx context.Context) error {
+	t := time.NewTicker(m.poll)
+	defer t.Stop()
+	for {
+		m.postResults(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (m *Manager) postResults(ctx context.Context) {
+	m.mu.Lock()
+	var due []uint64
+	for id, l := range m.leases {
+		if !l.submitted {
+			due = append(due, id)
+		}
+	}
+	m.mu.Unlock()
+	for _, id := range due {
+		st, err := m.runner.Status(id)
+		if err != nil || st.State != runner.StateSucceeded {
+			continue
+		}
+		if err := m.submit(ctx, id); err != nil {
+			m.logger.Warn("submit result", "lease", id, "err", err)
+		}
+	}
+}
+
+func (m *Manager) submit(ctx context.Context, id uint64) error {
+	// Never twice: the chain is the truth.
+	cl, err := m.chain.GetLease(ctx, id)
+	if err != nil {
+		return err
+	}
+	if cl.Result != nil {
+		m.markSubmitted(id)
+		return nil
+	}
+	res, err := m.runner.Result(id)
+	if err != nil {
+		return err
+	}
+	sig, err := m.receipts.Sign(ReceiptDigest(id, res.Hash))
+	if err != nil {
+		return err
+	}
+	tx, err := m.signer.Submit(ctx, &markettypes.MsgSubmitResult{
+		Provider: m.provider, LeaseId: id, ResultHash: res.Hash, Location: res.Location, Signature: sig,
+	})
+	if err != nil {
+		return err
+	}
+	m.markSubmitted(id)
+	m.logger.Info("result submitted", "lease", id, "hash", fmt.Sprintf("%x", []byte(res.Hash)), "height", tx.Height)
+	return nil
+}
+
+func (m *Manager) markSubmitted(id uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if l, ok := m.leases[id]; ok {
+		l.submitted = true
+	}
+}
+
+var _ api.LeaseLookup = (*Manager)(nil)
