@@ -61,7 +61,7 @@ func (k Keeper) OpenAccount(ctx context.Context, id uint64, owner sdk.AccAddress
 		TotalTaken:  zero,
 		State:       types.AccountStatePending,
 	}
-	if err := k.Accounts.Set(ctx, id, acc); err != nil {
+	if err := k.setAccount(ctx, nil, acc); err != nil {
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventAccountOpened{
@@ -93,12 +93,13 @@ func (k Keeper) ActivateAccount(ctx context.Context, id uint64, provider sdk.Acc
 		return errorsmod.Wrapf(types.ErrInvalidDenom, "rate denom %q, account denom %q", rate.Denom, acc.Balance.Denom)
 	}
 	now := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	prev := acc
 	acc.Provider = providerStr
 	acc.Rate = rate
 	acc.SettledHeight = now
 	acc.State = types.AccountStateActive
 	acc.ExhaustionHeight = types.ExhaustionHeight(now, acc.Balance.Amount, rate.Amount)
-	if err := k.Accounts.Set(ctx, id, acc); err != nil {
+	if err := k.setAccount(ctx, &prev, acc); err != nil {
 		return err
 	}
 	if err := k.Queue.Set(ctx, collections.Join(acc.ExhaustionHeight, id)); err != nil {
@@ -222,6 +223,7 @@ func (k Keeper) CloseAccount(ctx context.Context, id uint64, reason string) (ref
 	if acc.State == types.AccountStateClosed {
 		return sdk.Coin{}, errorsmod.Wrapf(types.ErrAccountClosed, "account %d", id)
 	}
+	prev := acc
 	owner, err := k.addressCodec.StringToBytes(acc.Owner)
 	if err != nil {
 		return sdk.Coin{}, errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "account %d owner: %v", id, err)
@@ -250,7 +252,7 @@ func (k Keeper) CloseAccount(ctx context.Context, id uint64, reason string) (ref
 	acc.Balance.Amount = sdkmath.ZeroInt()
 	acc.ExhaustionHeight = 0
 	acc.State = types.AccountStateClosed
-	if err := k.Accounts.Set(ctx, id, acc); err != nil {
+	if err := k.setAccount(ctx, &prev, acc); err != nil {
 		return sdk.Coin{}, err
 	}
 	return refund, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventAccountClosed{

@@ -31,7 +31,7 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 				return errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "account %d provider: %v", acc.Id, err)
 			}
 		}
-		if err := k.Accounts.Set(ctx, acc.Id, acc); err != nil {
+		if err := k.setAccount(ctx, nil, acc); err != nil {
 			return err
 		}
 		if acc.State == types.AccountStateActive {

@@ -50,10 +50,12 @@ func (q Querier) Account(ctx context.Context, req *types.QueryAccountRequest) (*
 	return &types.QueryAccountResponse{Account: acc}, nil
 }
 
-// Accounts returns one page of accounts, filtered by owner, provider and
-// state. It walks the owner index when owner is set, else the provider index,
-// else the state index, else all accounts; the other filters are applied to
-// each account on the way.
+// Accounts returns one page of accounts in id order, filtered by owner,
+// provider and state. With an owner it walks that owner's entries of the owner
+// index; otherwise the (state, provider) index: the exact prefix for state
+// and/or provider, or with a provider and no state that provider's prefixes
+// under every state, merged by id. The filters the walked prefix does not
+// select are applied to each account on the way.
 func (q Querier) Accounts(ctx context.Context, req *types.QueryAccountsRequest) (*types.QueryAccountsResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
@@ -78,21 +80,45 @@ func (q Querier) Accounts(ctx context.Context, req *types.QueryAccountsRequest) 
 			(req.Provider == "" || acc.Provider == req.Provider) &&
 			(req.State == types.AccountStateUnspecified || acc.State == req.State)
 	}
+	load := func(id uint64) (types.Account, bool, error) {
+		acc, err := q.k.Accounts.Get(ctx, id)
+		if err != nil {
+			return acc, false, err
+		}
+		return acc, match(acc), nil
+	}
 
 	var (
 		accounts []types.Account
 		page     *query.PageResponse
+		prefixes [][]byte
 	)
+	state := int32(req.State)
+	byState := q.k.AccountsByStateProvider
 	switch {
 	case owner != nil:
-		accounts, page, err = paginateIndex(ctx, q.k, q.k.Accounts.Indexes.Owner, owner, req.Pagination, match)
+		var p []byte
+		if p, err = encodePrefix(q.k.AccountsByOwner, collections.PairPrefix[sdk.AccAddress, uint64](owner)); err == nil {
+			accounts, page, err = pagePrefixes(ctx, q.k.AccountsByOwner, [][]byte{p}, req.Pagination,
+				collections.Pair[sdk.AccAddress, uint64].K2,
+				func(key collections.Pair[sdk.AccAddress, uint64]) (types.Account, bool, error) { return load(key.K2()) })
+		}
+	case provider != nil && state != 0:
+		prefixes, err = triplePrefixes(byState, []int32{state}, provider)
 	case provider != nil:
-		accounts, page, err = paginateIndex(ctx, q.k, q.k.Accounts.Indexes.Provider, provider, req.Pagination, match)
-	case req.State != types.AccountStateUnspecified:
-		accounts, page, err = paginateIndex(ctx, q.k, q.k.Accounts.Indexes.State, int32(req.State), req.Pagination, match)
+		prefixes, err = triplePrefixes(byState, accountStates(), provider)
+	case state != 0:
+		prefixes, err = triplePrefixes(byState, []int32{state}, nil)
 	default:
 		accounts, page, err = query.CollectionPaginate(ctx, q.k.Accounts, req.Pagination,
 			func(_ uint64, acc types.Account) (types.Account, error) { return acc, nil })
+	}
+	if err == nil && prefixes != nil {
+		accounts, page, err = pagePrefixes(ctx, byState, prefixes, req.Pagination,
+			collections.Triple[int32, sdk.AccAddress, uint64].K3,
+			func(key collections.Triple[int32, sdk.AccAddress, uint64]) (types.Account, bool, error) {
+				return load(key.K3())
+			})
 	}
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
@@ -100,32 +126,25 @@ func (q Querier) Accounts(ctx context.Context, req *types.QueryAccountsRequest) 
 	return &types.QueryAccountsResponse{Accounts: accounts, Pagination: page}, nil
 }
 
-// multiIndex is the part of indexes.Multi that pagination needs.
-type multiIndex[R any] interface {
-	query.Collection[collections.Pair[R, uint64], collections.NoValue]
+// accountStates lists the account states in enum order.
+func accountStates() []int32 {
+	return []int32{int32(types.AccountStatePending), int32(types.AccountStateActive), int32(types.AccountStateClosed)}
 }
 
-// paginateIndex pages through the accounts under ref in a Multi index,
-// keeping those that match.
-func paginateIndex[R any](
-	ctx context.Context,
-	k Keeper,
-	idx multiIndex[R],
-	ref R,
-	pageReq *query.PageRequest,
-	match func(types.Account) bool,
-) ([]types.Account, *query.PageResponse, error) {
-	return query.CollectionFilteredPaginate(ctx, idx, pageReq,
-		func(key collections.Pair[R, uint64], _ collections.NoValue) (bool, error) {
-			acc, err := k.Accounts.Get(ctx, key.K2())
-			if err != nil {
-				return false, err
-			}
-			return match(acc), nil
-		},
-		func(key collections.Pair[R, uint64], _ collections.NoValue) (types.Account, error) {
-			return k.Accounts.Get(ctx, key.K2())
-		},
-		query.WithCollectionPaginationPairPrefix[R, uint64](ref),
-	)
+// triplePrefixes encodes (state) or (state, provider) prefixes of the
+// (state, provider, id) index, one per state.
+func triplePrefixes(set collections.KeySet[collections.Triple[int32, sdk.AccAddress, uint64]], states []int32, provider sdk.AccAddress) ([][]byte, error) {
+	out := make([][]byte, 0, len(states))
+	for _, st := range states {
+		partial := collections.TriplePrefix[int32, sdk.AccAddress, uint64](st)
+		if provider != nil {
+			partial = collections.TripleSuperPrefix[int32, sdk.AccAddress, uint64](st, provider)
+		}
+		p, err := encodePrefix(set, partial)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }

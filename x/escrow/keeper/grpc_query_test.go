@@ -67,13 +67,15 @@ func TestQueryAccountsFilters(t *testing.T) {
 		req  types.QueryAccountsRequest
 		want []uint64
 	}{
-		"all":                {types.QueryAccountsRequest{}, []uint64{1, 2, 3, 4, 5, 6, 7}},
-		"owner A":            {types.QueryAccountsRequest{Owner: A}, []uint64{1, 2, 3, 4}},
-		"owner A active":     {types.QueryAccountsRequest{Owner: A, State: types.AccountStateActive}, []uint64{1, 3}},
-		"provider P":         {types.QueryAccountsRequest{Provider: P}, []uint64{1, 2, 5}},
-		"provider P closed":  {types.QueryAccountsRequest{Provider: P, State: types.AccountStateClosed}, []uint64{2}},
-		"pending":            {types.QueryAccountsRequest{State: types.AccountStatePending}, []uint64{4, 7}},
-		"active":             {types.QueryAccountsRequest{State: types.AccountStateActive}, []uint64{1, 3, 5, 6}},
+		"all":               {types.QueryAccountsRequest{}, []uint64{1, 2, 3, 4, 5, 6, 7}},
+		"owner A":           {types.QueryAccountsRequest{Owner: A}, []uint64{1, 2, 3, 4}},
+		"owner A active":    {types.QueryAccountsRequest{Owner: A, State: types.AccountStateActive}, []uint64{1, 3}},
+		"provider P":        {types.QueryAccountsRequest{Provider: P}, []uint64{1, 2, 5}},
+		"provider P closed": {types.QueryAccountsRequest{Provider: P, State: types.AccountStateClosed}, []uint64{2}},
+		"pending":           {types.QueryAccountsRequest{State: types.AccountStatePending}, []uint64{4, 7}},
+		// A state alone pages the (state, provider, id) index: provider Q's
+		// address sorts before P's.
+		"active":             {types.QueryAccountsRequest{State: types.AccountStateActive}, []uint64{3, 6, 1, 5}},
 		"owner B provider Q": {types.QueryAccountsRequest{Owner: B, Provider: Q}, []uint64{6}},
 		"owner B provider P": {types.QueryAccountsRequest{Owner: B, Provider: P}, []uint64{5}},
 		"owner B closed":     {types.QueryAccountsRequest{Owner: B, State: types.AccountStateClosed}, []uint64{}},
@@ -125,7 +127,9 @@ func TestQueryAccountsPagination(t *testing.T) {
 	require.Equal(t, []uint64{1, 2, 3, 4}, pageAll(t, f, types.QueryAccountsRequest{Owner: A}, 3))
 	require.Equal(t, []uint64{1, 3}, pageAll(t, f, types.QueryAccountsRequest{Owner: A, State: types.AccountStateActive}, 1))
 	require.Equal(t, []uint64{1, 2, 5}, pageAll(t, f, types.QueryAccountsRequest{Provider: P}, 2))
-	require.Equal(t, []uint64{1, 3, 5, 6}, pageAll(t, f, types.QueryAccountsRequest{State: types.AccountStateActive}, 3))
+	require.Equal(t, []uint64{3, 6, 1, 5}, pageAll(t, f, types.QueryAccountsRequest{State: types.AccountStateActive}, 3))
+	require.Equal(t, []uint64{1, 2, 5}, pageAll(t, f, types.QueryAccountsRequest{Provider: P}, 1))
+	require.Equal(t, []uint64{2}, pageAll(t, f, types.QueryAccountsRequest{Provider: P, State: types.AccountStateClosed}, 1))
 
 	// Offset and count_total.
 	res, err := f.query.Accounts(f.ctx, &types.QueryAccountsRequest{
@@ -147,5 +151,26 @@ func TestQueryAccountsPagination(t *testing.T) {
 		State: types.AccountStateActive, Pagination: &query.PageRequest{Reverse: true},
 	})
 	require.NoError(t, err)
-	require.Equal(t, []uint64{6, 5, 3, 1}, ids(res.Accounts))
+	require.Equal(t, []uint64{5, 1, 6, 3}, ids(res.Accounts))
+
+	// Reverse, merged over the states, then the rest from a page key.
+	res, err = f.query.Accounts(f.ctx, &types.QueryAccountsRequest{
+		Provider: P, Pagination: &query.PageRequest{Reverse: true, Limit: 2},
+	})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{5, 2}, ids(res.Accounts))
+	res, err = f.query.Accounts(f.ctx, &types.QueryAccountsRequest{
+		Provider: P, Pagination: &query.PageRequest{Reverse: true, Key: res.Pagination.NextKey},
+	})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{1}, ids(res.Accounts))
+	require.Empty(t, res.Pagination.NextKey)
+
+	// Offset and count_total over merged prefixes.
+	res, err = f.query.Accounts(f.ctx, &types.QueryAccountsRequest{
+		Provider: P, Pagination: &query.PageRequest{Offset: 1, Limit: 1, CountTotal: true},
+	})
+	require.NoError(t, err)
+	require.Equal(t, []uint64{2}, ids(res.Accounts))
+	require.Equal(t, uint64(3), res.Pagination.Total)
 }

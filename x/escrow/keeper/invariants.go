@@ -70,9 +70,10 @@ func (k Keeper) CheckQueue(ctx context.Context) error {
 	if err != nil {
 		return errorsmod.Wrap(types.ErrInvariantBroken, err.Error())
 	}
-	err = k.Accounts.Indexes.State.Walk(ctx,
-		collections.NewPrefixedPairRange[int32, uint64](int32(types.AccountStateActive)),
-		func(_ int32, id uint64) (bool, error) {
+	err = k.AccountsByStateProvider.Walk(ctx,
+		collections.NewPrefixedTripleRange[int32, sdk.AccAddress, uint64](int32(types.AccountStateActive)),
+		func(key collections.Triple[int32, sdk.AccAddress, uint64]) (bool, error) {
+			id := key.K3()
 			acc, err := k.Accounts.Get(ctx, id)
 			if err != nil {
 				return true, err

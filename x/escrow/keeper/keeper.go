@@ -4,10 +4,10 @@
 package keeper
 
 import (
+	"context"
 	"fmt"
 
 	"cosmossdk.io/collections"
-	"cosmossdk.io/collections/indexes"
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/core/store"
 
@@ -17,22 +17,6 @@ import (
 
 	"github.com/crucible-network/crucible/x/escrow/types"
 )
-
-// AccountIndexes are the secondary indexes of Keeper.Accounts.
-type AccountIndexes struct {
-	// Owner indexes accounts by owner (tenant) address.
-	Owner *indexes.Multi[sdk.AccAddress, uint64, types.Account]
-	// Provider indexes accounts by provider address; pending accounts sit under
-	// the empty address.
-	Provider *indexes.Multi[sdk.AccAddress, uint64, types.Account]
-	// State indexes accounts by AccountState.
-	State *indexes.Multi[int32, uint64, types.Account]
-}
-
-// IndexesList implements collections.Indexes.
-func (i AccountIndexes) IndexesList() []collections.Index[uint64, types.Account] {
-	return []collections.Index[uint64, types.Account]{i.Owner, i.Provider, i.State}
-}
 
 // Keeper of the escrow store.
 type Keeper struct {
@@ -47,8 +31,16 @@ type Keeper struct {
 	Schema collections.Schema
 	// Params are the module parameters.
 	Params collections.Item[types.Params]
-	// Accounts are the escrow accounts by id (order id = lease id).
-	Accounts *collections.IndexedMap[uint64, types.Account, AccountIndexes]
+	// Accounts are the escrow accounts by id (order id = lease id). Its two
+	// indexes are kept by the keeper (setAccount), which touches an index
+	// entry only when the indexed fields change: AccountsByOwner never after
+	// opening, AccountsByStateProvider on activation and close.
+	Accounts collections.Map[uint64, types.Account]
+	// AccountsByOwner holds (owner, id) for every account.
+	AccountsByOwner collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
+	// AccountsByStateProvider holds (state, provider, id) for every account;
+	// pending accounts have the empty provider.
+	AccountsByStateProvider collections.KeySet[collections.Triple[int32, sdk.AccAddress, uint64]]
 	// Queue is the settlement queue: (exhaustion height, account id) for every
 	// active account that has not yet been reported exhausted.
 	Queue collections.KeySet[collections.Pair[int64, uint64]]
@@ -81,29 +73,12 @@ func NewKeeper(
 		Queue: collections.NewKeySet(sb, types.QueueKey, "queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 	}
-	k.Accounts = collections.NewIndexedMap(sb, types.AccountsKey, "accounts",
-		collections.Uint64Key, codec.CollValue[types.Account](cdc),
-		AccountIndexes{
-			Owner: indexes.NewMulti(sb, types.AccountsByOwnerKey, "accounts_by_owner",
-				sdk.AccAddressKey, collections.Uint64Key,
-				func(_ uint64, acc types.Account) (sdk.AccAddress, error) {
-					return addressCodec.StringToBytes(acc.Owner)
-				}),
-			Provider: indexes.NewMulti(sb, types.AccountsByProviderKey, "accounts_by_provider",
-				sdk.AccAddressKey, collections.Uint64Key,
-				func(_ uint64, acc types.Account) (sdk.AccAddress, error) {
-					if acc.Provider == "" {
-						return sdk.AccAddress{}, nil
-					}
-					return addressCodec.StringToBytes(acc.Provider)
-				}),
-			State: indexes.NewMulti(sb, types.AccountsByStateKey, "accounts_by_state",
-				collections.Int32Key, collections.Uint64Key,
-				func(_ uint64, acc types.Account) (int32, error) {
-					return int32(acc.State), nil
-				}),
-		},
-	)
+	k.Accounts = collections.NewMap(sb, types.AccountsKey, "accounts",
+		collections.Uint64Key, codec.CollValue[types.Account](cdc))
+	k.AccountsByOwner = collections.NewKeySet(sb, types.AccountsByOwnerKey, "accounts_by_owner",
+		collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key))
+	k.AccountsByStateProvider = collections.NewKeySet(sb, types.AccountsByStateProviderKey, "accounts_by_state_provider",
+		collections.TripleKeyCodec(collections.Int32Key, sdk.AccAddressKey, collections.Uint64Key))
 	schema, err := sb.Build()
 	if err != nil {
 		panic(err)
@@ -121,3 +96,49 @@ func (k Keeper) ModuleAddress() sdk.AccAddress { return k.moduleAddr }
 
 // AddressCodec returns the keeper's account address codec.
 func (k Keeper) AddressCodec() address.Codec { return k.addressCodec }
+
+// setAccount stores acc and keeps the indexes in step. prev is the account as
+// it was loaded (nil for a new account): index entries are rewritten only
+// when the fields they hold changed.
+func (k Keeper) setAccount(ctx context.Context, prev *types.Account, acc types.Account) error {
+	if prev == nil {
+		owner, err := k.addressCodec.StringToBytes(acc.Owner)
+		if err != nil {
+			return err
+		}
+		if err := k.AccountsByOwner.Set(ctx, collections.Join(sdk.AccAddress(owner), acc.Id)); err != nil {
+			return err
+		}
+	}
+	if prev == nil || prev.State != acc.State || prev.Provider != acc.Provider {
+		if prev != nil {
+			old, err := k.stateProviderKey(*prev)
+			if err != nil {
+				return err
+			}
+			if err := k.AccountsByStateProvider.Remove(ctx, old); err != nil {
+				return err
+			}
+		}
+		key, err := k.stateProviderKey(acc)
+		if err != nil {
+			return err
+		}
+		if err := k.AccountsByStateProvider.Set(ctx, key); err != nil {
+			return err
+		}
+	}
+	return k.Accounts.Set(ctx, acc.Id, acc)
+}
+
+func (k Keeper) stateProviderKey(acc types.Account) (collections.Triple[int32, sdk.AccAddress, uint64], error) {
+	provider := sdk.AccAddress{}
+	if acc.Provider != "" {
+		bz, err := k.addressCodec.StringToBytes(acc.Provider)
+		if err != nil {
+			return collections.Triple[int32, sdk.AccAddress, uint64]{}, err
+		}
+		provider = bz
+	}
+	return collections.Join3(int32(acc.State), provider, acc.Id), nil
+}

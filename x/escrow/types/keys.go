@@ -18,13 +18,14 @@ var (
 	ParamsKey = collections.NewPrefix(0)
 	// AccountsKey stores Account by id.
 	AccountsKey = collections.NewPrefix(1)
-	// AccountsByOwnerKey indexes accounts by owner address.
+	// AccountsByOwnerKey indexes accounts by owner address: (owner, id).
 	AccountsByOwnerKey = collections.NewPrefix(2)
-	// AccountsByProviderKey indexes accounts by provider address (empty for
-	// pending accounts).
-	AccountsByProviderKey = collections.NewPrefix(3)
-	// AccountsByStateKey indexes accounts by AccountState.
-	AccountsByStateKey = collections.NewPrefix(4)
+	// Prefix 3 (retired, never reuse) held the (provider, id) index and
+	// prefix 4 (retired, never reuse) the (state, id) index; both are served
+	// by AccountsByStateProviderKey.
 	// QueueKey is the settlement queue: (exhaustion height, id).
 	QueueKey = collections.NewPrefix(5)
+	// AccountsByStateProviderKey indexes accounts by (state, provider, id);
+	// pending accounts sit under the empty provider.
+	AccountsByStateProviderKey = collections.NewPrefix(6)
 )

@@ -20,6 +20,11 @@ func (k Keeper) CreateBid(ctx context.Context, provider sdk.AccAddress, msg *typ
 	if err != nil {
 		return 0, err
 	}
+	return k.createBid(ctx, params, provider, msg)
+}
+
+// createBid is CreateBid with the params already loaded.
+func (k Keeper) createBid(ctx context.Context, params types.Params, provider sdk.AccAddress, msg *types.MsgCreateBid) (uint64, error) {
 	order, err := k.GetOrder(ctx, msg.OrderId)
 	if err != nil {
 		return 0, err
@@ -38,14 +43,27 @@ func (k Keeper) CreateBid(ctx context.Context, provider sdk.AccAddress, msg *typ
 		return 0, errorsmod.Wrapf(types.ErrInvalidPrice, "price %s is above the order's maximum %s", msg.Price, order.MaxPricePerBlock)
 	}
 
-	// Bounded by max_bids_per_order: at most that many open bids exist.
-	open, err := k.openBidsOfOrder(ctx, order.Id)
+	// Bounded by max_bids_per_order: at most that many open bids exist. Only
+	// index keys are read: the open bid ids of the order, and the ids of the
+	// provider's bids on the order, which must not include an open one.
+	open, err := k.openBidIDs(ctx, order.Id)
 	if err != nil {
 		return 0, err
 	}
-	for _, b := range open {
-		if k.isAddress(b.Provider, provider) {
-			return 0, errorsmod.Wrapf(types.ErrDuplicateBid, "bid %d on order %d", b.Id, order.Id)
+	if len(open) > 0 {
+		mine, err := k.BidsByOrderProvider.Iterate(ctx,
+			collections.NewSuperPrefixedTripleRange[uint64, sdk.AccAddress, uint64](order.Id, provider))
+		if err != nil {
+			return 0, err
+		}
+		keys, err := mine.Keys()
+		if err != nil {
+			return 0, err
+		}
+		for _, key := range keys {
+			if _, ok := open[key.K3()]; ok {
+				return 0, errorsmod.Wrapf(types.ErrDuplicateBid, "bid %d on order %d", key.K3(), order.Id)
+			}
 		}
 	}
 	if uint64(len(open)) >= uint64(params.MaxBidsPerOrder) {
@@ -77,7 +95,7 @@ func (k Keeper) CreateBid(ctx context.Context, provider sdk.AccAddress, msg *typ
 		State:         types.BidStateOpen,
 		CreatedHeight: now,
 	}
-	if err := k.Bids.Set(ctx, id, bid); err != nil {
+	if err := k.setBid(ctx, nil, bid); err != nil {
 		return 0, err
 	}
 	return id, emit(ctx, &types.EventBidCreated{
@@ -92,7 +110,7 @@ func (k Keeper) CreateBid(ctx context.Context, provider sdk.AccAddress, msg *typ
 // checkProviderServes checks, against x/provider's registration and the GPUs
 // this module has leased out, that provider can serve spec with gpuUUIDs.
 func (k Keeper) checkProviderServes(ctx context.Context, provider sdk.AccAddress, spec types.OrderSpec, gpuUUIDs []string) error {
-	p, err := k.providers.GetProvider(ctx, provider)
+	p, err := k.providers.GetRegistration(ctx, provider)
 	if err != nil {
 		return errorsmod.Wrapf(err, "provider %s", provider)
 	}
@@ -126,22 +144,38 @@ func (k Keeper) CloseBid(ctx context.Context, provider sdk.AccAddress, bidID uin
 	return k.endOpenBid(ctx, bid, types.BidStateWithdrawn)
 }
 
+// openBidIDs returns the ids of the open bids of an order (at most
+// params.max_bids_per_order of them), reading only the open-bid index.
+func (k Keeper) openBidIDs(ctx context.Context, orderID uint64) (map[uint64]struct{}, error) {
+	iter, err := k.OpenBidsByOrder.Iterate(ctx, collections.NewPrefixedPairRange[uint64, uint64](orderID))
+	if err != nil {
+		return nil, err
+	}
+	keys, err := iter.Keys()
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[uint64]struct{}, len(keys))
+	for _, key := range keys {
+		ids[key.K2()] = struct{}{}
+	}
+	return ids, nil
+}
+
 // openBidsOfOrder returns the open bids of an order, in id order. There are
 // at most params.max_bids_per_order of them.
 func (k Keeper) openBidsOfOrder(ctx context.Context, orderID uint64) ([]types.Bid, error) {
-	rng := collections.NewPrefixedPairRange[collections.Pair[uint64, int32], uint64](
-		collections.Join(orderID, int32(types.BidStateOpen)))
-	iter, err := k.Bids.Indexes.ByOrderState.Iterate(ctx, rng)
+	iter, err := k.OpenBidsByOrder.Iterate(ctx, collections.NewPrefixedPairRange[uint64, uint64](orderID))
 	if err != nil {
 		return nil, err
 	}
-	ids, err := iter.PrimaryKeys()
+	keys, err := iter.Keys()
 	if err != nil {
 		return nil, err
 	}
-	bids := make([]types.Bid, 0, len(ids))
-	for _, id := range ids {
-		b, err := k.Bids.Get(ctx, id)
+	bids := make([]types.Bid, 0, len(keys))
+	for _, key := range keys {
+		b, err := k.Bids.Get(ctx, key.K2())
 		if err != nil {
 			return nil, err
 		}
@@ -174,8 +208,9 @@ func (k Keeper) endOpenBid(ctx context.Context, bid types.Bid, state types.BidSt
 	if err := k.refundBidDeposit(ctx, bid); err != nil {
 		return err
 	}
+	prev := bid
 	bid.State = state
-	if err := k.Bids.Set(ctx, bid.Id, bid); err != nil {
+	if err := k.setBid(ctx, &prev, bid); err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventBidClosed{BidId: bid.Id, OrderId: bid.OrderId, Provider: bid.Provider, State: state})

@@ -83,7 +83,7 @@ func (f *fakeProviders) get(owner sdk.AccAddress) *providertypes.Provider {
 	return f.byOwner[string(owner)]
 }
 
-func (f *fakeProviders) GetProvider(_ context.Context, owner sdk.AccAddress) (providertypes.Provider, error) {
+func (f *fakeProviders) GetRegistration(_ context.Context, owner sdk.AccAddress) (providertypes.Provider, error) {
 	p, ok := f.byOwner[string(owner)]
 	if !ok {
 		return providertypes.Provider{}, errorsmod.Wrapf(providertypes.ErrProviderNotFound, "%x", []byte(owner))

@@ -25,7 +25,7 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		if _, err := k.decodeAddress("order tenant", o.Tenant); err != nil {
 			return errorsmod.Wrapf(types.ErrInvalidGenesis, "order %d: %s", o.Id, err)
 		}
-		if err := k.Orders.Set(ctx, o.Id, o); err != nil {
+		if err := k.setOrder(ctx, nil, o); err != nil {
 			return err
 		}
 		if o.State == types.OrderStateOpen {
@@ -38,7 +38,7 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		if _, err := k.decodeAddress("bid provider", b.Provider); err != nil {
 			return errorsmod.Wrapf(types.ErrInvalidGenesis, "bid %d: %s", b.Id, err)
 		}
-		if err := k.Bids.Set(ctx, b.Id, b); err != nil {
+		if err := k.setBid(ctx, nil, b); err != nil {
 			return err
 		}
 	}
@@ -50,7 +50,7 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		if _, err := k.decodeAddress("lease tenant", l.Tenant); err != nil {
 			return errorsmod.Wrapf(types.ErrInvalidGenesis, "lease %d: %s", l.Id, err)
 		}
-		if err := k.Leases.Set(ctx, l.Id, l); err != nil {
+		if err := k.setLease(ctx, nil, l); err != nil {
 			return err
 		}
 		if l.State != types.LeaseStateActive {

@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"cosmossdk.io/collections"
-	"cosmossdk.io/collections/indexes"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -74,7 +73,9 @@ func (q Querier) Lease(ctx context.Context, req *types.QueryLeaseRequest) (*type
 }
 
 // Orders returns a page of orders, filtered by tenant and/or state through
-// the matching index.
+// the (state, tenant, id) index: the exact prefix for a state with or without
+// a tenant, and for a tenant alone its prefixes under every state, merged by
+// id.
 func (q Querier) Orders(ctx context.Context, req *types.QueryOrdersRequest) (*types.QueryOrdersResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
@@ -86,23 +87,22 @@ func (q Querier) Orders(ctx context.Context, req *types.QueryOrdersRequest) (*ty
 	if err != nil {
 		return nil, err
 	}
-	state := int32(req.State)
-	get := q.k.Orders.Get
-	idx := q.k.Orders.Indexes
 	var (
 		orders []types.Order
 		page   *query.PageResponse
 	)
-	switch {
-	case tenant != nil && state != 0:
-		orders, page, err = paginateIndex(ctx, idx.ByTenantState, collections.Join(tenant, state), req.Pagination, get, nil)
-	case tenant != nil:
-		orders, page, err = paginateIndex(ctx, idx.ByTenant, tenant, req.Pagination, get, nil)
-	case state != 0:
-		orders, page, err = paginateIndex(ctx, idx.ByState, state, req.Pagination, get, nil)
-	default:
+	if tenant == nil && req.State == 0 {
 		orders, page, err = query.CollectionPaginate(ctx, q.k.Orders, req.Pagination,
 			func(_ uint64, o types.Order) (types.Order, error) { return o, nil })
+	} else {
+		var prefixes [][]byte
+		if prefixes, err = stateAddrPrefixes(q.k.OrdersByStateTenant, statesOr(int32(req.State), orderStates), tenant); err == nil {
+			orders, page, err = pagePrefixes(ctx, q.k.OrdersByStateTenant, prefixes, req.Pagination, stateAddrKey.K3,
+				func(key stateAddrKey) (types.Order, bool, error) {
+					o, err := q.k.Orders.Get(ctx, key.K3())
+					return o, err == nil, err
+				})
+		}
 	}
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
@@ -110,8 +110,13 @@ func (q Querier) Orders(ctx context.Context, req *types.QueryOrdersRequest) (*ty
 	return &types.QueryOrdersResponse{Orders: orders, Pagination: page}, nil
 }
 
-// Bids returns a page of bids, filtered by order, provider and/or state
-// through the matching index.
+// Bids returns a page of bids, filtered by order, provider and/or state. With
+// an order it pages through the (order, provider, id) index (the order's
+// prefix, or the order and provider's) and filters the state inside that
+// prefix; the open bids of an order come from the open-bid index. Otherwise
+// it pages through the (state, provider, id) index: the exact prefix for a
+// state with or without a provider, and for a provider alone its prefixes
+// under every state, merged by id.
 func (q Querier) Bids(ctx context.Context, req *types.QueryBidsRequest) (*types.QueryBidsResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
@@ -125,29 +130,40 @@ func (q Querier) Bids(ctx context.Context, req *types.QueryBidsRequest) (*types.
 	}
 	state := int32(req.State)
 	order := req.OrderId
-	get := q.k.Bids.Get
-	idx := q.k.Bids.Indexes
+	load := func(id uint64) (types.Bid, bool, error) {
+		b, err := q.k.Bids.Get(ctx, id)
+		if err != nil {
+			return b, false, err
+		}
+		return b, state == 0 || int32(b.State) == state, nil
+	}
 	var (
 		bids []types.Bid
 		page *query.PageResponse
+		p    []byte
 	)
 	switch {
-	case order != 0 && provider != nil:
-		var keep func(types.Bid) bool
-		if state != 0 {
-			keep = func(b types.Bid) bool { return int32(b.State) == state }
+	case order != 0 && provider == nil && state == int32(types.BidStateOpen):
+		if p, err = encodePrefix(q.k.OpenBidsByOrder, collections.PairPrefix[uint64, uint64](order)); err == nil {
+			bids, page, err = pagePrefixes(ctx, q.k.OpenBidsByOrder, [][]byte{p}, req.Pagination,
+				collections.Pair[uint64, uint64].K2,
+				func(key collections.Pair[uint64, uint64]) (types.Bid, bool, error) { return load(key.K2()) })
 		}
-		bids, page, err = paginateIndex(ctx, idx.ByOrderProvider, collections.Join(order, provider), req.Pagination, get, keep)
-	case order != 0 && state != 0:
-		bids, page, err = paginateIndex(ctx, idx.ByOrderState, collections.Join(order, state), req.Pagination, get, nil)
 	case order != 0:
-		bids, page, err = paginateIndex(ctx, idx.ByOrder, order, req.Pagination, get, nil)
-	case provider != nil && state != 0:
-		bids, page, err = paginateIndex(ctx, idx.ByProviderState, collections.Join(provider, state), req.Pagination, get, nil)
-	case provider != nil:
-		bids, page, err = paginateIndex(ctx, idx.ByProvider, provider, req.Pagination, get, nil)
-	case state != 0:
-		bids, page, err = paginateIndex(ctx, idx.ByState, state, req.Pagination, get, nil)
+		partial := collections.TriplePrefix[uint64, sdk.AccAddress, uint64](order)
+		if provider != nil {
+			partial = collections.TripleSuperPrefix[uint64, sdk.AccAddress, uint64](order, provider)
+		}
+		if p, err = encodePrefix(q.k.BidsByOrderProvider, partial); err == nil {
+			bids, page, err = pagePrefixes(ctx, q.k.BidsByOrderProvider, [][]byte{p}, req.Pagination, orderAddrKey.K3,
+				func(key orderAddrKey) (types.Bid, bool, error) { return load(key.K3()) })
+		}
+	case provider != nil || state != 0:
+		var prefixes [][]byte
+		if prefixes, err = stateAddrPrefixes(q.k.BidsByStateProvider, statesOr(state, bidStates), provider); err == nil {
+			bids, page, err = pagePrefixes(ctx, q.k.BidsByStateProvider, prefixes, req.Pagination, stateAddrKey.K3,
+				func(key stateAddrKey) (types.Bid, bool, error) { return load(key.K3()) })
+		}
 	default:
 		bids, page, err = query.CollectionPaginate(ctx, q.k.Bids, req.Pagination,
 			func(_ uint64, b types.Bid) (types.Bid, error) { return b, nil })
@@ -158,8 +174,13 @@ func (q Querier) Bids(ctx context.Context, req *types.QueryBidsRequest) (*types.
 	return &types.QueryBidsResponse{Bids: bids, Pagination: page}, nil
 }
 
-// Leases returns a page of leases, filtered by tenant, provider and/or state
-// through the matching index.
+// Leases returns a page of leases, filtered by tenant, provider and/or state.
+// A lease has the id of its order, and a tenant's MATCHED orders are exactly
+// its leases: with a tenant it pages through the orders index under
+// (MATCHED, tenant) and filters provider and state on the way. Otherwise it
+// pages through the (state, provider, id) index: the exact prefix for a state
+// with or without a provider, and for a provider alone its prefixes under
+// every state, merged by id.
 func (q Querier) Leases(ctx context.Context, req *types.QueryLeasesRequest) (*types.QueryLeasesResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
@@ -176,29 +197,29 @@ func (q Querier) Leases(ctx context.Context, req *types.QueryLeasesRequest) (*ty
 		return nil, err
 	}
 	state := int32(req.State)
-	get := q.k.Leases.Get
-	idx := q.k.Leases.Indexes
+	load := func(id uint64) (types.Lease, bool, error) {
+		l, err := q.k.Leases.Get(ctx, id)
+		if err != nil {
+			return l, false, err
+		}
+		return l, (state == 0 || int32(l.State) == state) && (req.Provider == "" || l.Provider == req.Provider), nil
+	}
 	var (
-		leases []types.Lease
-		page   *query.PageResponse
+		leases   []types.Lease
+		page     *query.PageResponse
+		prefixes [][]byte
 	)
 	switch {
-	case tenant != nil && provider != nil:
-		var keep func(types.Lease) bool
-		if state != 0 {
-			keep = func(l types.Lease) bool { return int32(l.State) == state }
-		}
-		leases, page, err = paginateIndex(ctx, idx.ByTenantProvider, collections.Join(tenant, provider), req.Pagination, get, keep)
-	case tenant != nil && state != 0:
-		leases, page, err = paginateIndex(ctx, idx.ByTenantState, collections.Join(tenant, state), req.Pagination, get, nil)
 	case tenant != nil:
-		leases, page, err = paginateIndex(ctx, idx.ByTenant, tenant, req.Pagination, get, nil)
-	case provider != nil && state != 0:
-		leases, page, err = paginateIndex(ctx, idx.ByProviderState, collections.Join(provider, state), req.Pagination, get, nil)
-	case provider != nil:
-		leases, page, err = paginateIndex(ctx, idx.ByProvider, provider, req.Pagination, get, nil)
-	case state != 0:
-		leases, page, err = paginateIndex(ctx, idx.ByState, state, req.Pagination, get, nil)
+		if prefixes, err = stateAddrPrefixes(q.k.OrdersByStateTenant, []int32{int32(types.OrderStateMatched)}, tenant); err == nil {
+			leases, page, err = pagePrefixes(ctx, q.k.OrdersByStateTenant, prefixes, req.Pagination, stateAddrKey.K3,
+				func(key stateAddrKey) (types.Lease, bool, error) { return load(key.K3()) })
+		}
+	case provider != nil || state != 0:
+		if prefixes, err = stateAddrPrefixes(q.k.LeasesByStateProvider, statesOr(state, leaseStates), provider); err == nil {
+			leases, page, err = pagePrefixes(ctx, q.k.LeasesByStateProvider, prefixes, req.Pagination, stateAddrKey.K3,
+				func(key stateAddrKey) (types.Lease, bool, error) { return load(key.K3()) })
+		}
 	default:
 		leases, page, err = query.CollectionPaginate(ctx, q.k.Leases, req.Pagination,
 			func(_ uint64, l types.Lease) (types.Lease, error) { return l, nil })
@@ -209,30 +230,40 @@ func (q Querier) Leases(ctx context.Context, req *types.QueryLeasesRequest) (*ty
 	return &types.QueryLeasesResponse{Leases: leases, Pagination: page}, nil
 }
 
-// paginateIndex pages through the primary keys under prefix in a Multi index
-// and loads each value. keep, when not nil, filters the values (used only
-// within an already narrow prefix).
-func paginateIndex[R, V any](
-	ctx context.Context,
-	idx *indexes.Multi[R, uint64, V],
-	prefix R,
-	pageReq *query.PageRequest,
-	get func(context.Context, uint64) (V, error),
-	keep func(V) bool,
-) ([]V, *query.PageResponse, error) {
-	var pred func(collections.Pair[R, uint64], collections.NoValue) (bool, error)
-	if keep != nil {
-		pred = func(key collections.Pair[R, uint64], _ collections.NoValue) (bool, error) {
-			v, err := get(ctx, key.K2())
-			if err != nil {
-				return false, err
-			}
-			return keep(v), nil
-		}
+// The states of each object, in enum order, for the filters that page
+// through every state's prefix.
+var (
+	orderStates = []int32{int32(types.OrderStateOpen), int32(types.OrderStateMatched),
+		int32(types.OrderStateCancelled), int32(types.OrderStateExpired)}
+	bidStates = []int32{int32(types.BidStateOpen), int32(types.BidStateWon),
+		int32(types.BidStateLost), int32(types.BidStateWithdrawn)}
+	leaseStates = []int32{int32(types.LeaseStateActive), int32(types.LeaseStateClosed)}
+)
+
+// statesOr returns [state] when a state is set, else every state.
+func statesOr(state int32, all []int32) []int32 {
+	if state != 0 {
+		return []int32{state}
 	}
-	return query.CollectionFilteredPaginate(ctx, idx, pageReq, pred,
-		func(key collections.Pair[R, uint64], _ collections.NoValue) (V, error) { return get(ctx, key.K2()) },
-		query.WithCollectionPaginationPairPrefix[R, uint64](prefix))
+	return all
+}
+
+// stateAddrPrefixes encodes one prefix of a (state, address, id) index per
+// state: (state) alone when addr is nil, else (state, addr).
+func stateAddrPrefixes(set collections.KeySet[stateAddrKey], states []int32, addr sdk.AccAddress) ([][]byte, error) {
+	out := make([][]byte, 0, len(states))
+	for _, st := range states {
+		partial := collections.TriplePrefix[int32, sdk.AccAddress, uint64](st)
+		if addr != nil {
+			partial = collections.TripleSuperPrefix[int32, sdk.AccAddress, uint64](st, addr)
+		}
+		p, err := encodePrefix(set, partial)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func (q Querier) optionalAddress(field, s string) (sdk.AccAddress, error) {

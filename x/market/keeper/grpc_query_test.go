@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -107,7 +109,8 @@ func TestQueryBidsFilters(t *testing.T) {
 		{"order 3", &types.QueryBidsRequest{OrderId: 3}, []uint64{5, 6}},
 		{"provider A", &types.QueryBidsRequest{Provider: a}, []uint64{1, 3, 5, 6, 8}},
 		{"open", &types.QueryBidsRequest{State: types.BidStateOpen}, []uint64{1, 2}},
-		{"lost", &types.QueryBidsRequest{State: types.BidStateLost}, []uint64{4, 6}},
+		// A state alone pages the (state, provider, id) index.
+		{"lost", &types.QueryBidsRequest{State: types.BidStateLost}, lostOrder(f)},
 		{"order 2 won", &types.QueryBidsRequest{OrderId: 2, State: types.BidStateWon}, []uint64{3}},
 		{"provider B won", &types.QueryBidsRequest{Provider: b, State: types.BidStateWon}, []uint64{7}},
 		{"order 3 provider A", &types.QueryBidsRequest{OrderId: 3, Provider: a}, []uint64{5, 6}},
@@ -121,6 +124,15 @@ func TestQueryBidsFilters(t *testing.T) {
 			require.Equal(t, tc.want, bidIDs(res.Bids))
 		})
 	}
+}
+
+// lostOrder is the order of the LOST bids 4 (provider B) and 6 (provider A)
+// in the (state, provider, id) index: by provider address bytes.
+func lostOrder(_ *fixture) []uint64 {
+	if bytes.Compare(provA, provB) < 0 {
+		return []uint64{6, 4}
+	}
+	return []uint64{4, 6}
 }
 
 func TestQueryLeasesFilters(t *testing.T) {
@@ -193,6 +205,88 @@ func TestQueryPagination(t *testing.T) {
 	lres, err := f.q.Leases(f.ctx, &types.QueryLeasesRequest{Provider: f.s(provA), Pagination: &query.PageRequest{Reverse: true}})
 	require.NoError(t, err)
 	require.Equal(t, []uint64{6, 2}, leaseIDs(lres.Leases))
+
+	// Every filter pages one at a time with next keys, forward and reverse,
+	// to the same ids as one big page (merged prefixes included).
+	for name, tc := range map[string]func(*query.PageRequest) ([]uint64, *query.PageResponse, error){
+		"orders tenant B": func(p *query.PageRequest) ([]uint64, *query.PageResponse, error) {
+			res, err := f.q.Orders(f.ctx, &types.QueryOrdersRequest{Tenant: f.s(tenantB), Pagination: p})
+			if err != nil {
+				return nil, nil, err
+			}
+			return orderIDs(res.Orders), res.Pagination, nil
+		},
+		"orders matched": func(p *query.PageRequest) ([]uint64, *query.PageResponse, error) {
+			res, err := f.q.Orders(f.ctx, &types.QueryOrdersRequest{State: types.OrderStateMatched, Pagination: p})
+			if err != nil {
+				return nil, nil, err
+			}
+			return orderIDs(res.Orders), res.Pagination, nil
+		},
+		"bids provider B": func(p *query.PageRequest) ([]uint64, *query.PageResponse, error) {
+			res, err := f.q.Bids(f.ctx, &types.QueryBidsRequest{Provider: f.s(provB), Pagination: p})
+			if err != nil {
+				return nil, nil, err
+			}
+			return bidIDs(res.Bids), res.Pagination, nil
+		},
+		"bids order 3": func(p *query.PageRequest) ([]uint64, *query.PageResponse, error) {
+			res, err := f.q.Bids(f.ctx, &types.QueryBidsRequest{OrderId: 3, Pagination: p})
+			if err != nil {
+				return nil, nil, err
+			}
+			return bidIDs(res.Bids), res.Pagination, nil
+		},
+		"bids open order 1": func(p *query.PageRequest) ([]uint64, *query.PageResponse, error) {
+			res, err := f.q.Bids(f.ctx, &types.QueryBidsRequest{OrderId: 1, State: types.BidStateOpen, Pagination: p})
+			if err != nil {
+				return nil, nil, err
+			}
+			return bidIDs(res.Bids), res.Pagination, nil
+		},
+		"leases tenant B": func(p *query.PageRequest) ([]uint64, *query.PageResponse, error) {
+			res, err := f.q.Leases(f.ctx, &types.QueryLeasesRequest{Tenant: f.s(tenantB), Pagination: p})
+			if err != nil {
+				return nil, nil, err
+			}
+			return leaseIDs(res.Leases), res.Pagination, nil
+		},
+		"leases provider A": func(p *query.PageRequest) ([]uint64, *query.PageResponse, error) {
+			res, err := f.q.Leases(f.ctx, &types.QueryLeasesRequest{Provider: f.s(provA), Pagination: p})
+			if err != nil {
+				return nil, nil, err
+			}
+			return leaseIDs(res.Leases), res.Pagination, nil
+		},
+	} {
+		all, page, err := tc(&query.PageRequest{CountTotal: true})
+		require.NoError(t, err, name)
+		require.NotEmpty(t, all, name)
+		require.Equal(t, uint64(len(all)), page.Total, name)
+		for _, reverse := range []bool{false, true} {
+			var got []uint64
+			var key []byte
+			for i := 0; ; i++ {
+				require.Less(t, i, 20, name)
+				ids, page, err := tc(&query.PageRequest{Key: key, Limit: 1, Reverse: reverse})
+				require.NoError(t, err, name)
+				got = append(got, ids...)
+				if key = page.NextKey; key == nil {
+					break
+				}
+			}
+			want := slices.Clone(all)
+			if reverse {
+				slices.Reverse(want)
+			}
+			require.Equal(t, want, got, "%s reverse=%v", name, reverse)
+		}
+		ids, _, err := tc(&query.PageRequest{Offset: 1, Limit: 1})
+		require.NoError(t, err, name)
+		if len(all) > 1 {
+			require.Equal(t, all[1:2], ids, name)
+		}
+	}
 
 	// A filter applied within a prefix pages too.
 	var ids []uint64

@@ -1,153 +1,123 @@
 package keeper
 
 import (
+	"context"
+
 	"cosmossdk.io/collections"
-	"cosmossdk.io/collections/indexes"
-	"cosmossdk.io/core/address"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/crucible-network/crucible/x/market/types"
 )
 
-// Index reference keys use the raw account bytes of addresses and the int32
-// value of states. Every list-query filter combination has an index whose
-// prefix selects exactly the wanted entries, except tenant+provider(+state)
-// for leases and order+provider(+state) for bids, which use the pair index and
-// filter the state within that (small) prefix.
+// The secondary indexes are KeySets kept by the keeper (setOrder, setBid,
+// setLease), which writes an index entry only when the fields it holds
+// change: a state change moves one entry per state-bearing index and leaves
+// the others alone. Index keys use the raw account bytes of addresses and the
+// int32 value of states, and end with the object id.
+//
+// Every list-query filter combination pages through an index prefix (see
+// grpc_query.go):
+//
+//   - orders: (state, tenant, id) serves state, tenant+state, and tenant
+//     alone (the tenant's prefixes under every state, merged by id);
+//   - bids: (order, provider, id) serves order and order+provider (+state,
+//     filtered inside that small prefix); (state, provider, id) serves
+//     state, provider+state and provider alone (merged by id); the open
+//     bids of an order (what bidding and accepting a bid need) have their
+//     own (order, id) set;
+//   - leases: (state, provider, id) serves state, provider+state, provider
+//     alone (merged by id) and CloseProviderLeases; a lease has the id of its
+//     order, and the orders of a tenant that are MATCHED are exactly the
+//     tenant's leases, so the tenant filters page through the orders index
+//     under (MATCHED, tenant) and filter provider and state on the way.
 
-// OrderIndexes are the secondary indexes of Keeper.Orders.
-type OrderIndexes struct {
-	ByState       *indexes.Multi[int32, uint64, types.Order]
-	ByTenant      *indexes.Multi[sdk.AccAddress, uint64, types.Order]
-	ByTenantState *indexes.Multi[collections.Pair[sdk.AccAddress, int32], uint64, types.Order]
+type (
+	stateAddrKey   = collections.Triple[int32, sdk.AccAddress, uint64]
+	orderAddrKey   = collections.Triple[uint64, sdk.AccAddress, uint64]
+	stateAddrIndex = collections.KeySet[stateAddrKey]
+)
+
+func newStateAddrIndex(sb *collections.SchemaBuilder, prefix collections.Prefix, name string) stateAddrIndex {
+	return collections.NewKeySet(sb, prefix, name,
+		collections.TripleKeyCodec(collections.Int32Key, sdk.AccAddressKey, collections.Uint64Key))
 }
 
-// IndexesList implements collections.Indexes.
-func (i OrderIndexes) IndexesList() []collections.Index[uint64, types.Order] {
-	return []collections.Index[uint64, types.Order]{i.ByState, i.ByTenant, i.ByTenantState}
-}
-
-func newOrderIndexes(sb *collections.SchemaBuilder, ac address.Codec) OrderIndexes {
-	return OrderIndexes{
-		ByState: indexes.NewMulti(sb, types.OrdersByStateKey, "orders_by_state",
-			collections.Int32Key, collections.Uint64Key,
-			func(_ uint64, o types.Order) (int32, error) { return int32(o.State), nil }),
-		ByTenant: indexes.NewMulti(sb, types.OrdersByTenantKey, "orders_by_tenant",
-			sdk.AccAddressKey, collections.Uint64Key,
-			func(_ uint64, o types.Order) (sdk.AccAddress, error) { return decode(ac, o.Tenant) }),
-		ByTenantState: indexes.NewMulti(sb, types.OrdersByTenantStateKey, "orders_by_tenant_state",
-			collections.PairKeyCodec(sdk.AccAddressKey, collections.Int32Key), collections.Uint64Key,
-			func(_ uint64, o types.Order) (collections.Pair[sdk.AccAddress, int32], error) {
-				t, err := decode(ac, o.Tenant)
-				return collections.Join(t, int32(o.State)), err
-			}),
+// setOrder stores o and keeps the orders index in step; prev is the order as
+// loaded (nil for a new one).
+func (k Keeper) setOrder(ctx context.Context, prev *types.Order, o types.Order) error {
+	if prev == nil || prev.State != o.State {
+		tenant, err := decode(k, o.Tenant)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
+			if err := k.OrdersByStateTenant.Remove(ctx, collections.Join3(int32(prev.State), tenant, o.Id)); err != nil {
+				return err
+			}
+		}
+		if err := k.OrdersByStateTenant.Set(ctx, collections.Join3(int32(o.State), tenant, o.Id)); err != nil {
+			return err
+		}
 	}
+	return k.Orders.Set(ctx, o.Id, o)
 }
 
-// BidIndexes are the secondary indexes of Keeper.Bids.
-type BidIndexes struct {
-	ByOrder         *indexes.Multi[uint64, uint64, types.Bid]
-	ByProvider      *indexes.Multi[sdk.AccAddress, uint64, types.Bid]
-	ByState         *indexes.Multi[int32, uint64, types.Bid]
-	ByOrderState    *indexes.Multi[collections.Pair[uint64, int32], uint64, types.Bid]
-	ByProviderState *indexes.Multi[collections.Pair[sdk.AccAddress, int32], uint64, types.Bid]
-	ByOrderProvider *indexes.Multi[collections.Pair[uint64, sdk.AccAddress], uint64, types.Bid]
-}
-
-// IndexesList implements collections.Indexes.
-func (i BidIndexes) IndexesList() []collections.Index[uint64, types.Bid] {
-	return []collections.Index[uint64, types.Bid]{
-		i.ByOrder, i.ByProvider, i.ByState, i.ByOrderState, i.ByProviderState, i.ByOrderProvider,
+// setBid stores b and keeps the bid indexes in step; prev is the bid as
+// loaded (nil for a new one).
+func (k Keeper) setBid(ctx context.Context, prev *types.Bid, b types.Bid) error {
+	if prev == nil || prev.State != b.State {
+		provider, err := decode(k, b.Provider)
+		if err != nil {
+			return err
+		}
+		if prev == nil {
+			if err := k.BidsByOrderProvider.Set(ctx, collections.Join3(b.OrderId, provider, b.Id)); err != nil {
+				return err
+			}
+		} else if err := k.BidsByStateProvider.Remove(ctx, collections.Join3(int32(prev.State), provider, b.Id)); err != nil {
+			return err
+		}
+		if err := k.BidsByStateProvider.Set(ctx, collections.Join3(int32(b.State), provider, b.Id)); err != nil {
+			return err
+		}
+		open := collections.Join(b.OrderId, b.Id)
+		switch {
+		case b.State == types.BidStateOpen:
+			if err := k.OpenBidsByOrder.Set(ctx, open); err != nil {
+				return err
+			}
+		case prev != nil && prev.State == types.BidStateOpen:
+			if err := k.OpenBidsByOrder.Remove(ctx, open); err != nil {
+				return err
+			}
+		}
 	}
+	return k.Bids.Set(ctx, b.Id, b)
 }
 
-func newBidIndexes(sb *collections.SchemaBuilder, ac address.Codec) BidIndexes {
-	return BidIndexes{
-		ByOrder: indexes.NewMulti(sb, types.BidsByOrderKey, "bids_by_order",
-			collections.Uint64Key, collections.Uint64Key,
-			func(_ uint64, b types.Bid) (uint64, error) { return b.OrderId, nil }),
-		ByProvider: indexes.NewMulti(sb, types.BidsByProviderKey, "bids_by_provider",
-			sdk.AccAddressKey, collections.Uint64Key,
-			func(_ uint64, b types.Bid) (sdk.AccAddress, error) { return decode(ac, b.Provider) }),
-		ByState: indexes.NewMulti(sb, types.BidsByStateKey, "bids_by_state",
-			collections.Int32Key, collections.Uint64Key,
-			func(_ uint64, b types.Bid) (int32, error) { return int32(b.State), nil }),
-		ByOrderState: indexes.NewMulti(sb, types.BidsByOrderStateKey, "bids_by_order_state",
-			collections.PairKeyCodec(collections.Uint64Key, collections.Int32Key), collections.Uint64Key,
-			func(_ uint64, b types.Bid) (collections.Pair[uint64, int32], error) {
-				return collections.Join(b.OrderId, int32(b.State)), nil
-			}),
-		ByProviderState: indexes.NewMulti(sb, types.BidsByProviderStateKey, "bids_by_provider_state",
-			collections.PairKeyCodec(sdk.AccAddressKey, collections.Int32Key), collections.Uint64Key,
-			func(_ uint64, b types.Bid) (collections.Pair[sdk.AccAddress, int32], error) {
-				p, err := decode(ac, b.Provider)
-				return collections.Join(p, int32(b.State)), err
-			}),
-		ByOrderProvider: indexes.NewMulti(sb, types.BidsByOrderProviderKey, "bids_by_order_provider",
-			collections.PairKeyCodec(collections.Uint64Key, sdk.AccAddressKey), collections.Uint64Key,
-			func(_ uint64, b types.Bid) (collections.Pair[uint64, sdk.AccAddress], error) {
-				p, err := decode(ac, b.Provider)
-				return collections.Join(b.OrderId, p), err
-			}),
+// setLease stores l and keeps the leases index in step; prev is the lease as
+// loaded (nil for a new one).
+func (k Keeper) setLease(ctx context.Context, prev *types.Lease, l types.Lease) error {
+	if prev == nil || prev.State != l.State {
+		provider, err := decode(k, l.Provider)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
+			if err := k.LeasesByStateProvider.Remove(ctx, collections.Join3(int32(prev.State), provider, l.Id)); err != nil {
+				return err
+			}
+		}
+		if err := k.LeasesByStateProvider.Set(ctx, collections.Join3(int32(l.State), provider, l.Id)); err != nil {
+			return err
+		}
 	}
+	return k.Leases.Set(ctx, l.Id, l)
 }
 
-// LeaseIndexes are the secondary indexes of Keeper.Leases.
-type LeaseIndexes struct {
-	ByTenant         *indexes.Multi[sdk.AccAddress, uint64, types.Lease]
-	ByProvider       *indexes.Multi[sdk.AccAddress, uint64, types.Lease]
-	ByState          *indexes.Multi[int32, uint64, types.Lease]
-	ByTenantState    *indexes.Multi[collections.Pair[sdk.AccAddress, int32], uint64, types.Lease]
-	ByProviderState  *indexes.Multi[collections.Pair[sdk.AccAddress, int32], uint64, types.Lease]
-	ByTenantProvider *indexes.Multi[collections.Pair[sdk.AccAddress, sdk.AccAddress], uint64, types.Lease]
-}
-
-// IndexesList implements collections.Indexes.
-func (i LeaseIndexes) IndexesList() []collections.Index[uint64, types.Lease] {
-	return []collections.Index[uint64, types.Lease]{
-		i.ByTenant, i.ByProvider, i.ByState, i.ByTenantState, i.ByProviderState, i.ByTenantProvider,
-	}
-}
-
-func newLeaseIndexes(sb *collections.SchemaBuilder, ac address.Codec) LeaseIndexes {
-	return LeaseIndexes{
-		ByTenant: indexes.NewMulti(sb, types.LeasesByTenantKey, "leases_by_tenant",
-			sdk.AccAddressKey, collections.Uint64Key,
-			func(_ uint64, l types.Lease) (sdk.AccAddress, error) { return decode(ac, l.Tenant) }),
-		ByProvider: indexes.NewMulti(sb, types.LeasesByProviderKey, "leases_by_provider",
-			sdk.AccAddressKey, collections.Uint64Key,
-			func(_ uint64, l types.Lease) (sdk.AccAddress, error) { return decode(ac, l.Provider) }),
-		ByState: indexes.NewMulti(sb, types.LeasesByStateKey, "leases_by_state",
-			collections.Int32Key, collections.Uint64Key,
-			func(_ uint64, l types.Lease) (int32, error) { return int32(l.State), nil }),
-		ByTenantState: indexes.NewMulti(sb, types.LeasesByTenantStateKey, "leases_by_tenant_state",
-			collections.PairKeyCodec(sdk.AccAddressKey, collections.Int32Key), collections.Uint64Key,
-			func(_ uint64, l types.Lease) (collections.Pair[sdk.AccAddress, int32], error) {
-				t, err := decode(ac, l.Tenant)
-				return collections.Join(t, int32(l.State)), err
-			}),
-		ByProviderState: indexes.NewMulti(sb, types.LeasesByProviderStateKey, "leases_by_provider_state",
-			collections.PairKeyCodec(sdk.AccAddressKey, collections.Int32Key), collections.Uint64Key,
-			func(_ uint64, l types.Lease) (collections.Pair[sdk.AccAddress, int32], error) {
-				p, err := decode(ac, l.Provider)
-				return collections.Join(p, int32(l.State)), err
-			}),
-		ByTenantProvider: indexes.NewMulti(sb, types.LeasesByTenantProviderKey, "leases_by_tenant_provider",
-			collections.PairKeyCodec(sdk.AccAddressKey, sdk.AccAddressKey), collections.Uint64Key,
-			func(_ uint64, l types.Lease) (collections.Pair[sdk.AccAddress, sdk.AccAddress], error) {
-				t, err := decode(ac, l.Tenant)
-				if err != nil {
-					return collections.Pair[sdk.AccAddress, sdk.AccAddress]{}, err
-				}
-				p, err := decode(ac, l.Provider)
-				return collections.Join(t, p), err
-			}),
-	}
-}
-
-func decode(ac address.Codec, s string) (sdk.AccAddress, error) {
-	bz, err := ac.StringToBytes(s)
+func decode(k Keeper, s string) (sdk.AccAddress, error) {
+	bz, err := k.addressCodec.StringToBytes(s)
 	if err != nil {
 		return nil, err
 	}

@@ -32,12 +32,23 @@ type Keeper struct {
 	Schema collections.Schema
 	// Params are the module parameters.
 	Params collections.Item[types.Params]
-	// Orders by id, indexed by state, tenant and (tenant, state).
-	Orders *collections.IndexedMap[uint64, types.Order, OrderIndexes]
-	// Bids by id, indexed by order, provider, state and their pairs.
-	Bids *collections.IndexedMap[uint64, types.Bid, BidIndexes]
-	// Leases by id (== order id), indexed by tenant, provider, state and pairs.
-	Leases *collections.IndexedMap[uint64, types.Lease, LeaseIndexes]
+	// Orders by id. Written through setOrder, which keeps the index in step.
+	Orders collections.Map[uint64, types.Order]
+	// OrdersByStateTenant holds (state, tenant, id) for every order.
+	OrdersByStateTenant collections.KeySet[collections.Triple[int32, sdk.AccAddress, uint64]]
+	// Bids by id. Written through setBid, which keeps the indexes in step.
+	Bids collections.Map[uint64, types.Bid]
+	// BidsByOrderProvider holds (order id, provider, id) for every bid.
+	BidsByOrderProvider collections.KeySet[collections.Triple[uint64, sdk.AccAddress, uint64]]
+	// BidsByStateProvider holds (state, provider, id) for every bid.
+	BidsByStateProvider collections.KeySet[collections.Triple[int32, sdk.AccAddress, uint64]]
+	// OpenBidsByOrder holds (order id, id) for every OPEN bid.
+	OpenBidsByOrder collections.KeySet[collections.Pair[uint64, uint64]]
+	// Leases by id (== order id). Written through setLease, which keeps the
+	// index in step.
+	Leases collections.Map[uint64, types.Lease]
+	// LeasesByStateProvider holds (state, provider, id) for every lease.
+	LeasesByStateProvider collections.KeySet[collections.Triple[int32, sdk.AccAddress, uint64]]
 	// NextOrderID and NextBidID hand out ids; both start at 1.
 	NextOrderID collections.Sequence
 	NextBidID   collections.Sequence
@@ -74,14 +85,21 @@ func NewKeeper(
 		authority:    authority,
 
 		Params: collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
-		Orders: collections.NewIndexedMap(sb, types.OrdersKey, "orders", collections.Uint64Key,
-			codec.CollValue[types.Order](cdc), newOrderIndexes(sb, addressCodec)),
-		Bids: collections.NewIndexedMap(sb, types.BidsKey, "bids", collections.Uint64Key,
-			codec.CollValue[types.Bid](cdc), newBidIndexes(sb, addressCodec)),
-		Leases: collections.NewIndexedMap(sb, types.LeasesKey, "leases", collections.Uint64Key,
-			codec.CollValue[types.Lease](cdc), newLeaseIndexes(sb, addressCodec)),
-		NextOrderID: collections.NewSequence(sb, types.NextOrderIDKey, "next_order_id"),
-		NextBidID:   collections.NewSequence(sb, types.NextBidIDKey, "next_bid_id"),
+		Orders: collections.NewMap(sb, types.OrdersKey, "orders", collections.Uint64Key,
+			codec.CollValue[types.Order](cdc)),
+		OrdersByStateTenant: newStateAddrIndex(sb, types.OrdersByStateTenantKey, "orders_by_state_tenant"),
+		Bids: collections.NewMap(sb, types.BidsKey, "bids", collections.Uint64Key,
+			codec.CollValue[types.Bid](cdc)),
+		BidsByOrderProvider: collections.NewKeySet(sb, types.BidsByOrderProviderKey, "bids_by_order_provider",
+			collections.TripleKeyCodec(collections.Uint64Key, sdk.AccAddressKey, collections.Uint64Key)),
+		BidsByStateProvider: newStateAddrIndex(sb, types.BidsByStateProviderKey, "bids_by_state_provider"),
+		OpenBidsByOrder: collections.NewKeySet(sb, types.OpenBidsByOrderKey, "open_bids_by_order",
+			collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)),
+		Leases: collections.NewMap(sb, types.LeasesKey, "leases", collections.Uint64Key,
+			codec.CollValue[types.Lease](cdc)),
+		LeasesByStateProvider: newStateAddrIndex(sb, types.LeasesByStateProviderKey, "leases_by_state_provider"),
+		NextOrderID:           collections.NewSequence(sb, types.NextOrderIDKey, "next_order_id"),
+		NextBidID:             collections.NewSequence(sb, types.NextBidIDKey, "next_bid_id"),
 		OrderExpiryQueue: collections.NewKeySet(sb, types.OrderExpiryQueueKey, "order_expiry_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		LeaseEndQueue: collections.NewKeySet(sb, types.LeaseEndQueueKey, "lease_end_queue",

@@ -62,8 +62,9 @@ func (k Keeper) CreateLease(ctx context.Context, tenant sdk.AccAddress, bidID ui
 			return 0, err
 		}
 	}
+	prevBid := bid
 	bid.State = types.BidStateWon
-	if err := k.Bids.Set(ctx, bid.Id, bid); err != nil {
+	if err := k.setBid(ctx, &prevBid, bid); err != nil {
 		return 0, err
 	}
 	if err := k.loseOpenBids(ctx, order.Id, bid.Id); err != nil {
@@ -72,8 +73,9 @@ func (k Keeper) CreateLease(ctx context.Context, tenant sdk.AccAddress, bidID ui
 	if err := k.OrderExpiryQueue.Remove(ctx, collections.Join(order.ExpiresHeight, order.Id)); err != nil {
 		return 0, err
 	}
+	prevOrder := order
 	order.State = types.OrderStateMatched
-	if err := k.Orders.Set(ctx, order.Id, order); err != nil {
+	if err := k.setOrder(ctx, &prevOrder, order); err != nil {
 		return 0, err
 	}
 	lease := types.Lease{
@@ -87,7 +89,7 @@ func (k Keeper) CreateLease(ctx context.Context, tenant sdk.AccAddress, bidID ui
 		EndHeight:   end,
 		State:       types.LeaseStateActive,
 	}
-	if err := k.Leases.Set(ctx, lease.Id, lease); err != nil {
+	if err := k.setLease(ctx, nil, lease); err != nil {
 		return 0, err
 	}
 	if err := k.LeaseEndQueue.Set(ctx, collections.Join(end, lease.Id)); err != nil {
@@ -135,17 +137,17 @@ func (k Keeper) CloseProviderLeases(ctx context.Context, provider sdk.AccAddress
 	if _, ok := types.LeaseCloseReason_name[int32(reason)]; !ok || reason == types.LeaseCloseReasonUnspecified {
 		return nil, errorsmod.Wrapf(types.ErrInvalidCloseReason, "%d", reason)
 	}
-	rng := collections.NewPrefixedPairRange[collections.Pair[sdk.AccAddress, int32], uint64](
-		collections.Join(provider, int32(types.LeaseStateActive)))
-	iter, err := k.Leases.Indexes.ByProviderState.Iterate(ctx, rng)
+	iter, err := k.LeasesByStateProvider.Iterate(ctx,
+		collections.NewSuperPrefixedTripleRange[int32, sdk.AccAddress, uint64](int32(types.LeaseStateActive), provider))
 	if err != nil {
 		return nil, err
 	}
-	ids, err := iter.PrimaryKeys()
+	keys, err := iter.Keys()
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range ids {
+	for _, key := range keys {
+		id := key.K3()
 		lease, err := k.Leases.Get(ctx, id)
 		if err != nil {
 			return closed, err
@@ -199,10 +201,11 @@ func (k Keeper) closeLease(ctx context.Context, lease types.Lease, reason types.
 		return err
 	}
 	now := blockHeight(ctx)
+	prev := lease
 	lease.State = types.LeaseStateClosed
 	lease.CloseReason = reason
 	lease.ClosedHeight = now
-	if err := k.Leases.Set(ctx, lease.Id, lease); err != nil {
+	if err := k.setLease(ctx, &prev, lease); err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventLeaseClosed{
@@ -228,13 +231,14 @@ func (k Keeper) SubmitResult(ctx context.Context, provider sdk.AccAddress, msg *
 	if lease.Result != nil {
 		return errorsmod.Wrapf(types.ErrResultAlreadySubmitted, "lease %d at height %d", lease.Id, lease.Result.Height)
 	}
+	prev := lease
 	lease.Result = &types.LeaseResult{
 		ResultHash: msg.ResultHash,
 		Location:   msg.Location,
 		Signature:  msg.Signature,
 		Height:     blockHeight(ctx),
 	}
-	if err := k.Leases.Set(ctx, lease.Id, lease); err != nil {
+	if err := k.setLease(ctx, &prev, lease); err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventResultSubmitted{

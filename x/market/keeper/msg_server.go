@@ -31,7 +31,7 @@ func (s msgServer) CreateOrder(ctx context.Context, msg *types.MsgCreateOrder) (
 	if err := msg.Validate(params); err != nil {
 		return nil, err
 	}
-	id, err := s.k.CreateOrder(ctx, tenant, msg)
+	id, err := s.k.createOrder(ctx, params, tenant, msg)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (s msgServer) CreateBid(ctx context.Context, msg *types.MsgCreateBid) (*typ
 	if err := msg.Validate(params); err != nil {
 		return nil, err
 	}
-	id, err := s.k.CreateBid(ctx, provider, msg)
+	id, err := s.k.createBid(ctx, params, provider, msg)
 	if err != nil {
 		return nil, err
 	}

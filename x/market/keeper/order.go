@@ -25,6 +25,11 @@ func (k Keeper) CreateOrder(ctx context.Context, tenant sdk.AccAddress, msg *typ
 	if err != nil {
 		return 0, err
 	}
+	return k.createOrder(ctx, params, tenant, msg)
+}
+
+// createOrder is CreateOrder with the params already loaded.
+func (k Keeper) createOrder(ctx context.Context, params types.Params, tenant sdk.AccAddress, msg *types.MsgCreateOrder) (uint64, error) {
 	now := blockHeight(ctx)
 	expires, err := addHeight(now, params.OrderTtlBlocks)
 	if err != nil {
@@ -52,7 +57,7 @@ func (k Keeper) CreateOrder(ctx context.Context, tenant sdk.AccAddress, msg *typ
 		CreatedHeight:    now,
 		ExpiresHeight:    expires,
 	}
-	if err := k.Orders.Set(ctx, id, order); err != nil {
+	if err := k.setOrder(ctx, nil, order); err != nil {
 		return 0, err
 	}
 	if err := k.OrderExpiryQueue.Set(ctx, collections.Join(expires, id)); err != nil {
@@ -101,8 +106,9 @@ func (k Keeper) endOpenOrder(ctx context.Context, order types.Order, state types
 	if err := k.OrderExpiryQueue.Remove(ctx, collections.Join(order.ExpiresHeight, order.Id)); err != nil {
 		return err
 	}
+	prev := order
 	order.State = state
-	if err := k.Orders.Set(ctx, order.Id, order); err != nil {
+	if err := k.setOrder(ctx, &prev, order); err != nil {
 		return err
 	}
 	if state == types.OrderStateExpired {

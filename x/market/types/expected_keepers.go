@@ -10,9 +10,10 @@ import (
 
 // ProviderKeeper is what x/market needs from x/provider.
 type ProviderKeeper interface {
-	// GetProvider returns the provider registered by owner; the error wraps
+	// GetRegistration returns the provider registered by owner as stored
+	// (active_leases is not needed and not filled in); the error wraps
 	// providertypes.ErrProviderNotFound when there is none.
-	GetProvider(ctx context.Context, owner sdk.AccAddress) (providertypes.Provider, error)
+	GetRegistration(ctx context.Context, owner sdk.AccAddress) (providertypes.Provider, error)
 	// AddActiveLease counts one more active lease on the provider.
 	AddActiveLease(ctx context.Context, owner sdk.AccAddress) error
 	// RemoveActiveLease counts one less active lease on the provider.

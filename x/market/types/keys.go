@@ -15,26 +15,27 @@ const (
 var (
 	ParamsKey = collections.NewPrefix(1)
 
-	OrdersKey              = collections.NewPrefix(2)
-	OrdersByStateKey       = collections.NewPrefix(3)
-	OrdersByTenantKey      = collections.NewPrefix(4)
-	OrdersByTenantStateKey = collections.NewPrefix(5)
+	// Retired prefixes (never reuse): 3, 4, 5 (orders by state, tenant,
+	// (tenant, state)), 11-15 (bids by order, provider, state, (order, state),
+	// (provider, state)), 21-26 (leases by tenant, provider, state,
+	// (tenant, state), (provider, state), (tenant, provider)).
 
-	BidsKey                = collections.NewPrefix(10)
-	BidsByOrderKey         = collections.NewPrefix(11)
-	BidsByProviderKey      = collections.NewPrefix(12)
-	BidsByStateKey         = collections.NewPrefix(13)
-	BidsByOrderStateKey    = collections.NewPrefix(14)
-	BidsByProviderStateKey = collections.NewPrefix(15)
+	OrdersKey = collections.NewPrefix(2)
+	// OrdersByStateTenantKey: (state, tenant, order id).
+	OrdersByStateTenantKey = collections.NewPrefix(6)
+
+	BidsKey = collections.NewPrefix(10)
+	// BidsByOrderProviderKey: (order id, provider, bid id), written once when
+	// the bid is created (same layout as before).
 	BidsByOrderProviderKey = collections.NewPrefix(16)
+	// BidsByStateProviderKey: (state, provider, bid id).
+	BidsByStateProviderKey = collections.NewPrefix(17)
+	// OpenBidsByOrderKey: (order id, bid id) of every OPEN bid.
+	OpenBidsByOrderKey = collections.NewPrefix(18)
 
-	LeasesKey                 = collections.NewPrefix(20)
-	LeasesByTenantKey         = collections.NewPrefix(21)
-	LeasesByProviderKey       = collections.NewPrefix(22)
-	LeasesByStateKey          = collections.NewPrefix(23)
-	LeasesByTenantStateKey    = collections.NewPrefix(24)
-	LeasesByProviderStateKey  = collections.NewPrefix(25)
-	LeasesByTenantProviderKey = collections.NewPrefix(26)
+	LeasesKey = collections.NewPrefix(20)
+	// LeasesByStateProviderKey: (state, provider, lease id).
+	LeasesByStateProviderKey = collections.NewPrefix(27)
 
 	NextOrderIDKey = collections.NewPrefix(30)
 	NextBidIDKey   = collections.NewPrefix(31)

@@ -33,8 +33,13 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		if has {
 			return errorsmod.Wrapf(types.ErrInvalidGenesis, "duplicate provider %s", p.Owner)
 		}
-		if err := k.Providers.Set(ctx, owner, p); err != nil {
+		if err := k.setProvider(ctx, owner, p); err != nil {
 			return err
+		}
+		if p.ActiveLeases > 0 {
+			if err := k.ActiveLeases.Set(ctx, owner, p.ActiveLeases); err != nil {
+				return err
+			}
 		}
 	}
 	for _, e := range gs.UnbondingQueue {
@@ -50,14 +55,18 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 }
 
 // ExportGenesis exports the module state: params, every provider in owner
-// byte order and the unbonding queue in (height, owner) order.
+// byte order (active_leases filled in from the lease counter) and the
+// unbonding queue in (height, owner) order.
 func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
 	gs := types.NewGenesisState(params, []types.Provider{}, []types.UnbondingEntry{})
-	err = k.Providers.Walk(ctx, nil, func(_ sdk.AccAddress, p types.Provider) (bool, error) {
+	err = k.Providers.Walk(ctx, nil, func(owner sdk.AccAddress, p types.Provider) (bool, error) {
+		if err := k.fillActiveLeases(ctx, owner, &p); err != nil {
+			return true, err
+		}
 		gs.Providers = append(gs.Providers, p)
 		return false, nil
 	})

@@ -63,7 +63,9 @@ func (q queryServer) Providers(ctx context.Context, req *types.QueryProvidersReq
 	}
 	if req.Status == types.ProviderStatusUnspecified {
 		providers, page, err := query.CollectionPaginate(ctx, q.k.Providers, req.Pagination,
-			func(_ sdk.AccAddress, p types.Provider) (types.Provider, error) { return p, nil })
+			func(owner sdk.AccAddress, p types.Provider) (types.Provider, error) {
+				return p, q.k.fillActiveLeases(ctx, owner, &p)
+			})
 		if err != nil {
 			return nil, status.Error(codes.InvalidArgument, err.Error())
 		}
@@ -74,7 +76,7 @@ func (q queryServer) Providers(ctx context.Context, req *types.QueryProvidersReq
 	}
 	providers, page, err := query.CollectionPaginate(ctx, q.k.Providers.Indexes.Status, req.Pagination,
 		func(key collections.Pair[int32, sdk.AccAddress], _ collections.NoValue) (types.Provider, error) {
-			return q.k.Providers.Get(ctx, key.K2())
+			return q.k.GetProvider(ctx, key.K2())
 		},
 		query.WithCollectionPaginationPairPrefix[int32, sdk.AccAddress](int32(req.Status)),
 	)

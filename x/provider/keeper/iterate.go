@@ -37,7 +37,7 @@ func (k Keeper) ProvidersFrom(ctx context.Context, start []byte, limit uint32) (
 		if uint32(len(out)) == limit {
 			return out, owner, nil
 		}
-		p, err := k.Providers.Get(ctx, owner)
+		p, err := k.GetProvider(ctx, owner)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -62,6 +62,10 @@ type Keeper struct {
 	// Unbonding is the bond release queue: (unbonding height, owner). It is a
 	// KeySet (a Map with no value): the provider record holds the rest.
 	Unbonding collections.KeySet[collections.Pair[int64, sdk.AccAddress]]
+	// ActiveLeases counts the active leases of each provider (owner -> count,
+	// no entry when zero). Provider.active_leases is not stored in Providers:
+	// GetProvider, the queries and the genesis export fill it in from here.
+	ActiveLeases collections.Map[sdk.AccAddress, uint64]
 }
 
 // NewKeeper builds the keeper. authority is the bech32 address allowed to
@@ -93,6 +97,8 @@ func NewKeeper(
 			sb, types.UnbondingQueueKey, "unbonding_queue",
 			collections.PairKeyCodec(collections.Int64Key, sdk.AccAddressKey),
 		),
+		ActiveLeases: collections.NewMap(sb, types.ActiveLeasesKey, "active_leases",
+			sdk.AccAddressKey, collections.Uint64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -14,9 +14,22 @@ import (
 	"github.com/crucible-network/crucible/x/provider/types"
 )
 
-// GetProvider returns the provider owned by owner. A missing provider yields
-// an error wrapping types.ErrProviderNotFound.
+// GetProvider returns the provider owned by owner, with active_leases filled
+// in from the lease counter. A missing provider yields an error wrapping
+// types.ErrProviderNotFound.
 func (k Keeper) GetProvider(ctx context.Context, owner sdk.AccAddress) (types.Provider, error) {
+	p, err := k.GetRegistration(ctx, owner)
+	if err != nil {
+		return p, err
+	}
+	return p, k.fillActiveLeases(ctx, owner, &p)
+}
+
+// GetRegistration returns the provider owned by owner as stored: everything
+// but active_leases (left 0; see ActiveLeaseCount). It costs one store read,
+// which is all x/market needs to match a provider against an order. A missing
+// provider yields an error wrapping types.ErrProviderNotFound.
+func (k Keeper) GetRegistration(ctx context.Context, owner sdk.AccAddress) (types.Provider, error) {
 	p, err := k.Providers.Get(ctx, owner)
 	if err != nil {
 		if errors.Is(err, collections.ErrNotFound) {
@@ -25,6 +38,33 @@ func (k Keeper) GetProvider(ctx context.Context, owner sdk.AccAddress) (types.Pr
 		return types.Provider{}, err
 	}
 	return p, nil
+}
+
+// ActiveLeaseCount returns the number of active leases of owner's provider
+// (0 for an unknown owner).
+func (k Keeper) ActiveLeaseCount(ctx context.Context, owner sdk.AccAddress) (uint64, error) {
+	n, err := k.ActiveLeases.Get(ctx, owner)
+	if errors.Is(err, collections.ErrNotFound) {
+		return 0, nil
+	}
+	return n, err
+}
+
+// fillActiveLeases sets p.ActiveLeases from the lease counter.
+func (k Keeper) fillActiveLeases(ctx context.Context, owner sdk.AccAddress, p *types.Provider) error {
+	n, err := k.ActiveLeaseCount(ctx, owner)
+	if err != nil {
+		return err
+	}
+	p.ActiveLeases = n
+	return nil
+}
+
+// setProvider stores p. The lease count lives in ActiveLeases, never in the
+// record.
+func (k Keeper) setProvider(ctx context.Context, owner sdk.AccAddress, p types.Provider) error {
+	p.ActiveLeases = 0
+	return k.Providers.Set(ctx, owner, p)
 }
 
 // CheckCanBid returns the provider if it may take new work: status ACTIVE and a
@@ -101,7 +141,7 @@ func (k Keeper) RegisterProvider(ctx context.Context, owner sdk.AccAddress, msg 
 		Reputation:       types.DefaultInitialReputation,
 		RegisteredHeight: blockHeight(ctx),
 	}
-	if err := k.Providers.Set(ctx, owner, p); err != nil {
+	if err := k.setProvider(ctx, owner, p); err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventProviderRegistered{
@@ -123,7 +163,7 @@ func (k Keeper) RegisterProvider(ctx context.Context, owner sdk.AccAddress, msg 
 // inventory may not change at all (ErrGPUsLeased); the description and
 // attributes still may. An unbonding provider cannot be updated.
 func (k Keeper) UpdateProvider(ctx context.Context, owner sdk.AccAddress, msg *types.MsgUpdateProvider) error {
-	p, err := k.GetProvider(ctx, owner)
+	p, err := k.GetRegistration(ctx, owner)
 	if err != nil {
 		return err
 	}
@@ -138,15 +178,21 @@ func (k Keeper) UpdateProvider(ctx context.Context, owner sdk.AccAddress, msg *t
 		return err
 	}
 	gpus, changed := mergeGPUs(p.Gpus, msg.Gpus)
-	if changed && p.ActiveLeases > 0 {
-		return errorsmod.Wrapf(types.ErrGPUsLeased, "%s has %d active leases", p.Owner, p.ActiveLeases)
+	if changed {
+		leases, err := k.ActiveLeaseCount(ctx, owner)
+		if err != nil {
+			return err
+		}
+		if leases > 0 {
+			return errorsmod.Wrapf(types.ErrGPUsLeased, "%s has %d active leases", p.Owner, leases)
+		}
 	}
 	p.HostUri = msg.HostUri
 	p.Region = msg.Region
 	p.Tier = msg.Tier
 	p.Attributes = msg.Attributes
 	p.Gpus = gpus
-	if err := k.Providers.Set(ctx, owner, p); err != nil {
+	if err := k.setProvider(ctx, owner, p); err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventProviderUpdated{
@@ -191,15 +237,19 @@ func sameClaim(a, b types.GPU) bool {
 // The bond stays slashable until it is released; EndBlocker then returns it
 // and deletes the provider record.
 func (k Keeper) DeregisterProvider(ctx context.Context, owner sdk.AccAddress) (int64, error) {
-	p, err := k.GetProvider(ctx, owner)
+	p, err := k.GetRegistration(ctx, owner)
 	if err != nil {
 		return 0, err
 	}
 	if p.Status == types.ProviderStatusUnbonding {
 		return 0, errorsmod.Wrapf(types.ErrProviderUnbonding, "%s is already unbonding until height %d", p.Owner, p.UnbondingHeight)
 	}
-	if p.ActiveLeases > 0 {
-		return 0, errorsmod.Wrapf(types.ErrActiveLeases, "%s has %d active leases", p.Owner, p.ActiveLeases)
+	leases, err := k.ActiveLeaseCount(ctx, owner)
+	if err != nil {
+		return 0, err
+	}
+	if leases > 0 {
+		return 0, errorsmod.Wrapf(types.ErrActiveLeases, "%s has %d active leases", p.Owner, leases)
 	}
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -211,7 +261,7 @@ func (k Keeper) DeregisterProvider(ctx context.Context, owner sdk.AccAddress) (i
 	}
 	p.Status = types.ProviderStatusUnbonding
 	p.UnbondingHeight = release
-	if err := k.Providers.Set(ctx, owner, p); err != nil {
+	if err := k.setProvider(ctx, owner, p); err != nil {
 		return 0, err
 	}
 	if err := k.Unbonding.Set(ctx, collections.Join(release, owner)); err != nil {
@@ -223,7 +273,7 @@ func (k Keeper) DeregisterProvider(ctx context.Context, owner sdk.AccAddress) (i
 // UnjailProvider returns owner's jailed provider to ACTIVE once the block
 // height has reached jailed_until and its bond is at least params.min_bond.
 func (k Keeper) UnjailProvider(ctx context.Context, owner sdk.AccAddress) error {
-	p, err := k.GetProvider(ctx, owner)
+	p, err := k.GetRegistration(ctx, owner)
 	if err != nil {
 		return err
 	}
@@ -241,7 +291,7 @@ func (k Keeper) UnjailProvider(ctx context.Context, owner sdk.AccAddress) error 
 		return err
 	}
 	p.Status = types.ProviderStatusActive
-	if err := k.Providers.Set(ctx, owner, p); err != nil {
+	if err := k.setProvider(ctx, owner, p); err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventProviderUnjailed{Owner: p.Owner})
@@ -254,7 +304,7 @@ func (k Keeper) AddBond(ctx context.Context, owner sdk.AccAddress, amount sdk.Co
 	if err := types.ValidateBondAmount(amount); err != nil {
 		return sdk.Coin{}, err
 	}
-	p, err := k.GetProvider(ctx, owner)
+	p, err := k.GetRegistration(ctx, owner)
 	if err != nil {
 		return sdk.Coin{}, err
 	}
@@ -268,7 +318,7 @@ func (k Keeper) AddBond(ctx context.Context, owner sdk.AccAddress, amount sdk.Co
 		return sdk.Coin{}, errorsmod.Wrap(err, "locking bond")
 	}
 	p.Bond = p.Bond.Add(amount)
-	if err := k.Providers.Set(ctx, owner, p); err != nil {
+	if err := k.setProvider(ctx, owner, p); err != nil {
 		return sdk.Coin{}, err
 	}
 	return p.Bond, emit(ctx, &types.EventBondAdded{Owner: p.Owner, Amount: amount, Bond: p.Bond})
@@ -276,32 +326,62 @@ func (k Keeper) AddBond(ctx context.Context, owner sdk.AccAddress, amount sdk.Co
 
 // AddActiveLease counts one more active lease on owner's provider (x/market
 // calls it when a lease starts). Refused unless the provider is ACTIVE. The
-// counter is bookkeeping for x/market; x/market's lease events report it.
+// counter is bookkeeping for x/market; x/market's lease events report it. It
+// reads the status index and the counter and writes only the counter.
 func (k Keeper) AddActiveLease(ctx context.Context, owner sdk.AccAddress) error {
-	p, err := k.GetProvider(ctx, owner)
+	active, err := k.isActive(ctx, owner)
 	if err != nil {
 		return err
 	}
-	if err := statusAllowsWork(p); err != nil {
+	if !active {
+		p, err := k.GetRegistration(ctx, owner)
+		if err != nil {
+			return err
+		}
+		if err := statusAllowsWork(p); err != nil {
+			return err
+		}
+		return errorsmod.Wrapf(types.ErrProviderNotActive, "%s is %s", p.Owner, p.Status)
+	}
+	n, err := k.ActiveLeaseCount(ctx, owner)
+	if err != nil {
 		return err
 	}
-	p.ActiveLeases++
-	return k.Providers.Set(ctx, owner, p)
+	return k.ActiveLeases.Set(ctx, owner, n+1)
+}
+
+// isActive reports whether owner's provider is ACTIVE, with one Has on the
+// status index instead of reading the whole record.
+func (k Keeper) isActive(ctx context.Context, owner sdk.AccAddress) (bool, error) {
+	key, err := collections.EncodeKeyWithPrefix(types.ProvidersByStatusKey, k.Providers.Indexes.Status.KeyCodec(),
+		collections.Join(int32(types.ProviderStatusActive), owner))
+	if err != nil {
+		return false, err
+	}
+	return k.storeService.OpenKVStore(ctx).Has(key)
 }
 
 // RemoveActiveLease counts one lease less on owner's provider (x/market calls
 // it when a lease closes, whatever the provider's status). It fails with
-// ErrNoActiveLeases if the counter is already 0.
+// ErrNoActiveLeases if the counter is already 0 (ErrProviderNotFound if there
+// is no such provider).
 func (k Keeper) RemoveActiveLease(ctx context.Context, owner sdk.AccAddress) error {
-	p, err := k.GetProvider(ctx, owner)
+	n, err := k.ActiveLeaseCount(ctx, owner)
 	if err != nil {
 		return err
 	}
-	if p.ActiveLeases == 0 {
+	switch n {
+	case 0:
+		p, err := k.GetRegistration(ctx, owner)
+		if err != nil {
+			return err
+		}
 		return errorsmod.Wrapf(types.ErrNoActiveLeases, "%s", p.Owner)
+	case 1:
+		return k.ActiveLeases.Remove(ctx, owner)
+	default:
+		return k.ActiveLeases.Set(ctx, owner, n-1)
 	}
-	p.ActiveLeases--
-	return k.Providers.Set(ctx, owner, p)
 }
 
 // Slash burns bps/10000 of owner's bond, rounded down, and returns the amount
@@ -313,7 +393,7 @@ func (k Keeper) Slash(ctx context.Context, owner sdk.AccAddress, bps uint32, rea
 	if bps > types.BasisPoints {
 		return sdk.Coin{}, errorsmod.Wrapf(types.ErrInvalidSlash, "%d basis points exceeds %d", bps, types.BasisPoints)
 	}
-	p, err := k.GetProvider(ctx, owner)
+	p, err := k.GetRegistration(ctx, owner)
 	if err != nil {
 		return sdk.Coin{}, err
 	}
@@ -325,7 +405,7 @@ func (k Keeper) Slash(ctx context.Context, owner sdk.AccAddress, bps uint32, rea
 		return sdk.Coin{}, errorsmod.Wrap(err, "burning slashed bond")
 	}
 	p.Bond = p.Bond.Sub(amount)
-	if err := k.Providers.Set(ctx, owner, p); err != nil {
+	if err := k.setProvider(ctx, owner, p); err != nil {
 		return sdk.Coin{}, err
 	}
 	return amount, emit(ctx, &types.EventProviderSlashed{Owner: p.Owner, Amount: amount, Reason: reason, Bond: p.Bond})
@@ -338,7 +418,7 @@ func (k Keeper) Slash(ctx context.Context, owner sdk.AccAddress, bps uint32, rea
 // jailed (ErrProviderUnbonding): it is leaving and its bond stays slashable;
 // callers running in Begin/EndBlock should treat that error as non-fatal.
 func (k Keeper) Jail(ctx context.Context, owner sdk.AccAddress, reason string) error {
-	p, err := k.GetProvider(ctx, owner)
+	p, err := k.GetRegistration(ctx, owner)
 	if err != nil {
 		return err
 	}
@@ -355,7 +435,7 @@ func (k Keeper) Jail(ctx context.Context, owner sdk.AccAddress, reason string) e
 	}
 	p.Status = types.ProviderStatusJailed
 	p.JailedUntil = until
-	if err := k.Providers.Set(ctx, owner, p); err != nil {
+	if err := k.setProvider(ctx, owner, p); err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventProviderJailed{Owner: p.Owner, JailedUntil: until, Reason: reason})
@@ -364,13 +444,13 @@ func (k Keeper) Jail(ctx context.Context, owner sdk.AccAddress, reason string) e
 // DropGPUs clears owner's GPU inventory (x/attest found the claims
 // fraudulent). It works in every status and whatever the active leases.
 func (k Keeper) DropGPUs(ctx context.Context, owner sdk.AccAddress) error {
-	p, err := k.GetProvider(ctx, owner)
+	p, err := k.GetRegistration(ctx, owner)
 	if err != nil {
 		return err
 	}
 	dropped := uint32(len(p.Gpus))
 	p.Gpus = nil
-	if err := k.Providers.Set(ctx, owner, p); err != nil {
+	if err := k.setProvider(ctx, owner, p); err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventGPUsDropped{Owner: p.Owner, GpuCount: dropped})
@@ -381,13 +461,13 @@ func (k Keeper) SetReputation(ctx context.Context, owner sdk.AccAddress, score i
 	if score < 0 || score > types.MaxReputation {
 		return errorsmod.Wrapf(types.ErrInvalidReputation, "%d not in [0, %d]", score, types.MaxReputation)
 	}
-	p, err := k.GetProvider(ctx, owner)
+	p, err := k.GetRegistration(ctx, owner)
 	if err != nil {
 		return err
 	}
 	old := p.Reputation
 	p.Reputation = score
-	if err := k.Providers.Set(ctx, owner, p); err != nil {
+	if err := k.setProvider(ctx, owner, p); err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventReputationChanged{Owner: p.Owner, OldReputation: old, NewReputation: score, Reason: reason})
@@ -396,7 +476,7 @@ func (k Keeper) SetReputation(ctx context.Context, owner sdk.AccAddress, score i
 // MarkGPUVerified sets the verified_height of owner's GPU uuid to the current
 // block height. It fails with ErrGPUNotFound if the provider has no such GPU.
 func (k Keeper) MarkGPUVerified(ctx context.Context, owner sdk.AccAddress, uuid string) error {
-	p, err := k.GetProvider(ctx, owner)
+	p, err := k.GetRegistration(ctx, owner)
 	if err != nil {
 		return err
 	}
@@ -406,7 +486,7 @@ func (k Keeper) MarkGPUVerified(ctx context.Context, owner sdk.AccAddress, uuid 
 			continue
 		}
 		p.Gpus[i].VerifiedHeight = h
-		if err := k.Providers.Set(ctx, owner, p); err != nil {
+		if err := k.setProvider(ctx, owner, p); err != nil {
 			return err
 		}
 		return emit(ctx, &types.EventGPUVerified{Owner: p.Owner, Uuid: uuid, VerifiedHeight: h})

@@ -23,4 +23,8 @@ var (
 	ProvidersByStatusKey = collections.NewPrefix(2)
 	// UnbondingQueueKey is the bond release queue: (unbonding height, owner).
 	UnbondingQueueKey = collections.NewPrefix(3)
+	// ActiveLeasesKey counts each provider's active leases: owner -> count
+	// (no entry when zero). The count is not stored in the provider record,
+	// so starting or ending a lease rewrites only this small entry.
+	ActiveLeasesKey = collections.NewPrefix(4)
 )
