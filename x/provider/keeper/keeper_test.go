@@ -94,6 +94,25 @@ func TestActiveLeases(t *testing.T) {
 	require.NoError(t, f.k.AddActiveLease(f.ctx, owner))
 	require.Equal(t, uint64(2), f.provider(owner).ActiveLeases)
 
+	// The count lives in its own collection: the stored record and
+	// GetRegistration leave it out, GetProvider and the queries fill it in,
+	// and updating the provider keeps it.
+	stored, err := f.k.Providers.Get(f.ctx, owner)
+	require.NoError(t, err)
+	require.Zero(t, stored.ActiveLeases)
+	reg, err := f.k.GetRegistration(f.ctx, owner)
+	require.NoError(t, err)
+	require.Zero(t, reg.ActiveLeases)
+	n, err := f.k.ActiveLeaseCount(f.ctx, owner)
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), n)
+	res, err := f.queries.Providers(f.ctx, &types.QueryProvidersRequest{})
+	require.NoError(t, err)
+	require.Len(t, res.Providers, 1)
+	require.Equal(t, uint64(2), res.Providers[0].ActiveLeases)
+	require.NoError(t, f.k.SetReputation(f.ctx, owner, 7000, "x"))
+	require.Equal(t, uint64(2), f.provider(owner).ActiveLeases)
+
 	// A lease on a provider jailed meanwhile can still close.
 	require.NoError(t, f.k.Jail(f.ctx, owner, "x"))
 	require.NoError(t, f.k.RemoveActiveLease(f.ctx, owner))
