@@ -52,6 +52,23 @@ func New(t testing.TB, opts network.Options) *Chain {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return boot(t, layout, opts)
+}
+
+// NewTwins starts two independent apps (separate databases) from the same
+// genesis. Feed both the same blocks (NextBlockOn) and compare their app
+// hashes: any difference is non-determinism.
+func NewTwins(t testing.TB, opts network.Options) (*Chain, *Chain) {
+	t.Helper()
+	layout, err := network.InitFiles(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return boot(t, layout, opts), boot(t, layout, opts)
+}
+
+func boot(t testing.TB, layout *network.Layout, opts network.Options) *Chain {
+	t.Helper()
 	node := layout.Nodes[0]
 	g, err := genutiltypes.AppGenesisFromFile(node.Home + "/config/genesis.json")
 	if err != nil {
@@ -79,6 +96,9 @@ func New(t testing.TB, opts network.Options) *Chain {
 	c.NextBlock()
 	return c
 }
+
+// AppHash is the app hash of the last committed block.
+func (c *Chain) AppHash() []byte { return c.App.LastCommitID().Hash }
 
 // NextBlock finalizes and commits one block holding txs and returns each
 // transaction's result.
