@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/crucible-network/crucible/sidecar/api"
 	"github.com/crucible-network/crucible/sidecar/chain"
@@ -56,6 +57,7 @@ func builtinPlugins() Plugins {
 			return responder.New(d.Chain, d.Signer, p, d.Provider, d.Metrics, d.Logger), nil
 		},
 		Services: []func(Deps) (Service, error){
+			func(d Deps) (Service, error) { return gpuMetrics{d}, nil },
 			func(d Deps) (Service, error) {
 				m, r, err := shared(d)
 				if err != nil {
@@ -68,6 +70,40 @@ func builtinPlugins() Plugins {
 				return apiService{srv: srv, addr: d.Config.API.ListenAddr, logger: d}, nil
 			},
 		},
+	}
+}
+
+// gpuMetrics samples the inventory every 5 seconds into the GPU
+// utilization gauge (per UUID), forgetting GPUs that disappear.
+type gpuMetrics struct{ d Deps }
+
+func (g gpuMetrics) Run(ctx context.Context) error {
+	seen := map[string]bool{}
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		if snap, err := g.d.Inventory.Snapshot(ctx); err == nil {
+			now := map[string]bool{}
+			for _, gpu := range snap.GPUs {
+				now[gpu.UUID] = true
+				if gpu.Utilization != nil {
+					g.d.Metrics.SetGPUUtilization(gpu.UUID, gpu.Utilization.GPUPercent)
+				}
+			}
+			for uuid := range seen {
+				if !now[uuid] {
+					g.d.Metrics.ForgetGPU(uuid)
+				}
+			}
+			seen = now
+		} else if ctx.Err() == nil {
+			g.d.Logger.Warn("inventory snapshot for metrics", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
 	}
 }
 
