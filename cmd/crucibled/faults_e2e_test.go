@@ -73,7 +73,7 @@ func TestFaultsWithRealProcesses(t *testing.T) {
 	mustTx(t, cli, "bob", "provider", "register", "http://127.0.0.1:1", "1000000000ucru",
 		"--gpus", `{"uuid":"GPU-f-0","model":"NVIDIA H100 80GB HBM3","class":"h100","memory_mib":81559}`)
 
-	// 1. A lease; the provider the provider commits a root it will never open.
+	// 1. A lease; the provider commits a root it will never open.
 	id := rent(t, cli, 100, 2_000_000)
 	var pending struct {
 		Challenges []struct {
