@@ -144,7 +144,8 @@ func (m *Manager) gauge() {
 	m.metrics.LeasesRunning.Set(float64(n))
 }
 
-// LeaseTenant implements api.LeaseLookup.
+// LeaseTenant implements api.LeaseLookup. It is called by concurrent
+// requests: every access to a lease record holds m.mu.
 func (m *Manager) LeaseTenant(ctx context.Context, id uint64) (string, []string, []byte, bool, error) {
 	m.mu.Lock()
 	l, ok := m.leases[id]
@@ -158,12 +159,17 @@ func (m *Manager) LeaseTenant(ctx context.Context, id uint64) (string, []string,
 		if cl.Provider != m.provider {
 			return "", nil, nil, false, fmt.Errorf("%w: %d is not this provider's", api.ErrLeaseNotFound, id)
 		}
-		l = &lease{l: cl, active: cl.State == markettypes.LeaseStateActive}
 		m.mu.Lock()
-		m.leases[id] = l
+		if l, ok = m.leases[id]; !ok { // LeaseActive or another request may have been first
+			l = &lease{l: cl, active: cl.State == markettypes.LeaseStateActive, submitted: cl.Result != nil}
+			m.leases[id] = l
+		}
 		m.mu.Unlock()
 	}
-	if l.manifestHash == nil {
+	m.mu.Lock()
+	known := l.manifestHash != nil
+	m.mu.Unlock()
+	if !known {
 		o, err := m.chain.GetOrder(ctx, 0, id) // lease id == order id
 		if err != nil {
 			return "", nil, nil, false, err

@@ -15,7 +15,8 @@
 // job.log, and job/ (the job's working directory and $HOME, holding the
 // outputs directory). A new Runner reloads every status.json; jobs that were
 // pending or running have no process any more and are marked failed with
-// reason "sidecar restarted".
+// reason "sidecar restarted"; what is left of their process groups (the
+// processes the job started, which outlive the sidecar) is killed.
 package runner
 
 import (
@@ -135,6 +136,11 @@ func (r *Runner) recover() error {
 			return fmt.Errorf("runner: %s records lease %d", dir, st.LeaseID)
 		}
 		if !st.State.Final() {
+			if st.PID > 0 {
+				if n := killLeftovers(st.PID, filepath.Join(dir, "job")); n > 0 {
+					r.logger.Warn("killed processes the job left running", "lease", id, "pgid", st.PID, "processes", n)
+				}
+			}
 			st.State = StateFailed
 			st.Reason = ReasonRestarted
 			st.PID = 0

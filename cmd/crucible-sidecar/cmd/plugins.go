@@ -45,8 +45,11 @@ func builtinPlugins() Plugins {
 	}
 	return Plugins{
 		LeaseRunner: func(d Deps) (LeaseRunner, error) {
-			m, _, err := shared(d)
-			return m, err
+			m, r, err := shared(d)
+			if err != nil {
+				return nil, err
+			}
+			return leaseService{Manager: m, runner: r}, nil
 		},
 		ChallengeResponder: func(d Deps) (ChallengeResponder, error) {
 			p, err := prover.Open(context.Background(), d.Config.Prover, d.Logger)
@@ -105,6 +108,25 @@ func (g gpuMetrics) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// leaseService is the lease manager as a service: when the sidecar stops
+// it also stops the runner's live jobs (SIGTERM, SIGKILL after
+// runner.KillGrace; they end failed, "sidecar stopped") and waits for them,
+// so that no job outlives start (nor writes into the work dir a new
+// instance owns) and jobs get their grace period instead of only the
+// SIGKILL the kernel sends when the sidecar process dies.
+type leaseService struct {
+	*leases.Manager
+	runner *runner.Runner
+}
+
+func (s leaseService) Run(ctx context.Context) error {
+	err := s.Manager.Run(ctx)
+	if cerr := s.runner.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 type apiService struct {
