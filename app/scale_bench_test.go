@@ -48,6 +48,17 @@ func newScaleChain(tb testing.TB, n int) *apptest.Chain {
 	if err := c.App.ProviderKeeper.SetParams(ctx, pp); err != nil {
 		tb.Fatal(err)
 	}
+	// Settlement alone: no proof-of-compute challenges (their cost follows
+	// the number of GPUs, bounded per block by x/attest's caps, and is
+	// measured by x/attest's own benchmarks).
+	ap, err := c.App.AttestKeeper.GetParams(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ap.ChallengeRateBps = 0
+	if err := c.App.AttestKeeper.SetParams(ctx, ap); err != nil {
+		tb.Fatal(err)
+	}
 	mp, err := c.App.MarketKeeper.GetParams(ctx)
 	if err != nil {
 		tb.Fatal(err)
