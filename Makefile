@@ -37,10 +37,9 @@ test:
 test-short:
 	$(GO) test -short ./...
 
-## bench: benchmarks (figures in README.md; bench/results.md once the bench script lands)
+## bench: every benchmark in one run, one table (also in bench/results.md); BENCH_QUICK=1 skips 100k leases
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./x/attest/poc/...
-	$(GO) test -run '^$$' -bench . ./x/attest/poc/...
+	GO=$(GO) bash scripts/bench.sh
 
 ## lint: go vet + staticcheck (installed through the Go proxy into .tools/bin)
 lint: $(TOOLS_BIN)/staticcheck
