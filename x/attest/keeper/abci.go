@@ -121,6 +121,11 @@ func (k Keeper) schedule(ctx context.Context, params types.Params) error {
 	if cur.WindowHeight == 0 || cur.Done {
 		return nil
 	}
+	if params.ChallengeRateBps == 0 {
+		// Nothing can be drawn: close the window without walking providers.
+		cur.NextProvider, cur.Done = nil, true
+		return k.Cursor.Set(ctx, cur)
+	}
 	var start []byte
 	if len(cur.NextProvider) > 0 {
 		start = cur.NextProvider
