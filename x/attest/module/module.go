@@ -17,8 +17,10 @@ import (
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
+	simtypes "github.com/cosmos/cosmos-sdk/types/simulation"
 
 	"github.com/crucible-network/crucible/x/attest/keeper"
+	attestsim "github.com/crucible-network/crucible/x/attest/simulation"
 	"github.com/crucible-network/crucible/x/attest/types"
 )
 
@@ -123,3 +125,23 @@ func (am AppModule) EndBlock(ctx context.Context) error {
 
 // ConsensusVersion implements module.HasConsensusVersion.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
+
+// AppModuleSimulation: randomized genesis, store decoder and simulated
+// messages for the SDK's simulation framework (app/sim_test.go).
+var _ module.AppModuleSimulation = AppModule{}
+
+// GenerateGenesisState creates a randomized genesis state (random params
+// within their valid bounds).
+func (AppModule) GenerateGenesisState(simState *module.SimulationState) {
+	attestsim.RandomizedGenState(simState)
+}
+
+// RegisterStoreDecoder registers a decoder for the module's collections.
+func (am AppModule) RegisterStoreDecoder(sdr simtypes.StoreDecoderRegistry) {
+	sdr[types.StoreKey] = simtypes.NewStoreDecoderFuncFromCollectionsSchema(am.keeper.Schema)
+}
+
+// WeightedOperations returns the module's simulated messages with their weights.
+func (am AppModule) WeightedOperations(simState module.SimulationState) []simtypes.WeightedOperation {
+	return attestsim.WeightedOperations(simState.AppParams, simState.TxConfig, am.keeper)
+}

@@ -18,8 +18,10 @@ import (
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
+	simtypes "github.com/cosmos/cosmos-sdk/types/simulation"
 
 	"github.com/crucible-network/crucible/x/escrow/keeper"
+	escrowsim "github.com/crucible-network/crucible/x/escrow/simulation"
 	"github.com/crucible-network/crucible/x/escrow/types"
 )
 
@@ -108,4 +110,24 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 		panic(fmt.Errorf("failed to export %s genesis state: %w", types.ModuleName, err))
 	}
 	return cdc.MustMarshalJSON(gs)
+}
+
+// AppModuleSimulation: randomized genesis, store decoder and simulated
+// messages for the SDK's simulation framework (app/sim_test.go).
+var _ module.AppModuleSimulation = AppModule{}
+
+// GenerateGenesisState creates a randomized genesis state (random params
+// within their valid bounds).
+func (AppModule) GenerateGenesisState(simState *module.SimulationState) {
+	escrowsim.RandomizedGenState(simState)
+}
+
+// RegisterStoreDecoder registers a decoder for the module's collections.
+func (am AppModule) RegisterStoreDecoder(sdr simtypes.StoreDecoderRegistry) {
+	sdr[types.StoreKey] = simtypes.NewStoreDecoderFuncFromCollectionsSchema(am.keeper.Schema)
+}
+
+// WeightedOperations returns the module's simulated messages with their weights.
+func (am AppModule) WeightedOperations(simState module.SimulationState) []simtypes.WeightedOperation {
+	return escrowsim.WeightedOperations(simState.AppParams, simState.TxConfig, am.keeper)
 }

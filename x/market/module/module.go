@@ -16,8 +16,10 @@ import (
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkmodule "github.com/cosmos/cosmos-sdk/types/module"
+	simtypes "github.com/cosmos/cosmos-sdk/types/simulation"
 
 	"github.com/crucible-network/crucible/x/market/keeper"
+	marketsim "github.com/crucible-network/crucible/x/market/simulation"
 	"github.com/crucible-network/crucible/x/market/types"
 )
 
@@ -115,4 +117,24 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 // params.max_expiries_per_block.
 func (am AppModule) EndBlock(ctx context.Context) error {
 	return am.keeper.EndBlocker(ctx)
+}
+
+// AppModuleSimulation: randomized genesis, store decoder and simulated
+// messages for the SDK's simulation framework (app/sim_test.go).
+var _ sdkmodule.AppModuleSimulation = AppModule{}
+
+// GenerateGenesisState creates a randomized genesis state (random params
+// within their valid bounds).
+func (AppModule) GenerateGenesisState(simState *sdkmodule.SimulationState) {
+	marketsim.RandomizedGenState(simState)
+}
+
+// RegisterStoreDecoder registers a decoder for the module's collections.
+func (am AppModule) RegisterStoreDecoder(sdr simtypes.StoreDecoderRegistry) {
+	sdr[types.StoreKey] = simtypes.NewStoreDecoderFuncFromCollectionsSchema(am.keeper.Schema)
+}
+
+// WeightedOperations returns the module's simulated messages with their weights.
+func (am AppModule) WeightedOperations(simState sdkmodule.SimulationState) []simtypes.WeightedOperation {
+	return marketsim.WeightedOperations(simState.AppParams, simState.TxConfig, am.keeper)
 }

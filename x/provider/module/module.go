@@ -16,8 +16,10 @@ import (
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
+	simtypes "github.com/cosmos/cosmos-sdk/types/simulation"
 
 	"github.com/crucible-network/crucible/x/provider/keeper"
+	providersim "github.com/crucible-network/crucible/x/provider/simulation"
 	"github.com/crucible-network/crucible/x/provider/types"
 )
 
@@ -116,3 +118,23 @@ func (am AppModule) EndBlock(ctx context.Context) error {
 
 // ConsensusVersion implements module.HasConsensusVersion.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
+
+// AppModuleSimulation: randomized genesis, store decoder and simulated
+// messages for the SDK's simulation framework (app/sim_test.go).
+var _ module.AppModuleSimulation = AppModule{}
+
+// GenerateGenesisState creates a randomized genesis state (random params
+// within their valid bounds).
+func (AppModule) GenerateGenesisState(simState *module.SimulationState) {
+	providersim.RandomizedGenState(simState)
+}
+
+// RegisterStoreDecoder registers a decoder for the module's collections.
+func (am AppModule) RegisterStoreDecoder(sdr simtypes.StoreDecoderRegistry) {
+	sdr[types.StoreKey] = simtypes.NewStoreDecoderFuncFromCollectionsSchema(am.keeper.Schema)
+}
+
+// WeightedOperations returns the module's simulated messages with their weights.
+func (am AppModule) WeightedOperations(simState module.SimulationState) []simtypes.WeightedOperation {
+	return providersim.WeightedOperations(simState.AppParams, simState.TxConfig, am.keeper)
+}
