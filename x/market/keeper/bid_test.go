@@ -191,3 +191,21 @@ func TestCloseBid(t *testing.T) {
 
 	f.failsWithoutMovingCoins(types.ErrBidNotOpen, closeBid(provA, bidID))
 }
+
+// A provider slashed below x/provider's min_bond may not bid (nor move a
+// coin) until it adds bond.
+func TestCreateBidRefusesABondBelowTheMinimum(t *testing.T) {
+	f := setup(t)
+	orderID := f.createOrder(tenantA, 1)
+	f.setHeight(startH + 1)
+	f.providers.minBond = sdk.NewInt64Coin("ucru", 1_000)
+	p := f.providers.get(provA)
+	p.Bond = sdk.NewInt64Coin("ucru", 999)
+	f.failsWithoutMovingCoins(providertypes.ErrInsufficientBond, func() error {
+		_, err := f.msg.CreateBid(f.ctx, f.bidMsg(provA, orderID, 100, "GPU-A0"))
+		return err
+	})
+	p.Bond = sdk.NewInt64Coin("ucru", 1_000)
+	_, err := f.msg.CreateBid(f.ctx, f.bidMsg(provA, orderID, 100, "GPU-A0"))
+	require.NoError(t, err)
+}

@@ -69,6 +69,7 @@ func (b *fakeBank) snapshot() map[string]sdk.Coins {
 // fakeProviders is an in-memory x/provider.
 type fakeProviders struct {
 	byOwner map[string]*providertypes.Provider
+	minBond sdk.Coin
 }
 
 func newFakeProviders() *fakeProviders {
@@ -89,6 +90,14 @@ func (f *fakeProviders) GetRegistration(_ context.Context, owner sdk.AccAddress)
 		return providertypes.Provider{}, errorsmod.Wrapf(providertypes.ErrProviderNotFound, "%x", []byte(owner))
 	}
 	return *p, nil
+}
+
+// minBond is what the fake's CheckMinBond requires (zero amount: any bond).
+func (f *fakeProviders) CheckMinBond(_ context.Context, bond sdk.Coin) error {
+	if f.minBond.Denom != "" && (bond.Denom != f.minBond.Denom || bond.Amount.LT(f.minBond.Amount)) {
+		return errorsmod.Wrapf(providertypes.ErrInsufficientBond, "bond %s is below the minimum %s", bond, f.minBond)
+	}
+	return nil
 }
 
 func (f *fakeProviders) AddActiveLease(_ context.Context, owner sdk.AccAddress) error {

@@ -14,6 +14,9 @@ type ProviderKeeper interface {
 	// (active_leases is not needed and not filled in); the error wraps
 	// providertypes.ErrProviderNotFound when there is none.
 	GetRegistration(ctx context.Context, owner sdk.AccAddress) (providertypes.Provider, error)
+	// CheckMinBond fails when bond is below x/provider's min_bond (a
+	// provider slashed below it may not bid until it adds bond).
+	CheckMinBond(ctx context.Context, bond sdk.Coin) error
 	// AddActiveLease counts one more active lease on the provider.
 	AddActiveLease(ctx context.Context, owner sdk.AccAddress) error
 	// RemoveActiveLease counts one less active lease on the provider.

@@ -88,6 +88,17 @@ func (k Keeper) CheckCanBid(ctx context.Context, owner sdk.AccAddress) (types.Pr
 	return p, nil
 }
 
+// CheckMinBond returns an error wrapping ErrInsufficientBond (or
+// ErrBondDenom) when bond is below params.min_bond: a provider slashed below
+// the minimum may not take new work until it tops up with MsgAddBond.
+func (k Keeper) CheckMinBond(ctx context.Context, bond sdk.Coin) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	return checkMinBond(bond, params.MinBond)
+}
+
 // RegisterProvider registers owner as a provider described by msg and moves
 // msg.Bond from the owner to the module account. msg must have passed
 // ValidateBasic. Nothing is moved if any check fails.
