@@ -11,6 +11,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/crucible-network/crucible/internal/kvpage"
 	"github.com/crucible-network/crucible/x/escrow/types"
 )
 
@@ -98,8 +99,8 @@ func (q Querier) Accounts(ctx context.Context, req *types.QueryAccountsRequest) 
 	switch {
 	case owner != nil:
 		var p []byte
-		if p, err = encodePrefix(q.k.AccountsByOwner, collections.PairPrefix[sdk.AccAddress, uint64](owner)); err == nil {
-			accounts, page, err = pagePrefixes(ctx, q.k.AccountsByOwner, [][]byte{p}, req.Pagination,
+		if p, err = kvpage.EncodePrefix(q.k.AccountsByOwner, collections.PairPrefix[sdk.AccAddress, uint64](owner)); err == nil {
+			accounts, page, err = kvpage.Prefixes(ctx, q.k.AccountsByOwner, [][]byte{p}, req.Pagination,
 				collections.Pair[sdk.AccAddress, uint64].K2,
 				func(key collections.Pair[sdk.AccAddress, uint64]) (types.Account, bool, error) { return load(key.K2()) })
 		}
@@ -114,7 +115,7 @@ func (q Querier) Accounts(ctx context.Context, req *types.QueryAccountsRequest) 
 			func(_ uint64, acc types.Account) (types.Account, error) { return acc, nil })
 	}
 	if err == nil && prefixes != nil {
-		accounts, page, err = pagePrefixes(ctx, byState, prefixes, req.Pagination,
+		accounts, page, err = kvpage.Prefixes(ctx, byState, prefixes, req.Pagination,
 			collections.Triple[int32, sdk.AccAddress, uint64].K3,
 			func(key collections.Triple[int32, sdk.AccAddress, uint64]) (types.Account, bool, error) {
 				return load(key.K3())
@@ -140,7 +141,7 @@ func triplePrefixes(set collections.KeySet[collections.Triple[int32, sdk.AccAddr
 		if provider != nil {
 			partial = collections.TripleSuperPrefix[int32, sdk.AccAddress, uint64](st, provider)
 		}
-		p, err := encodePrefix(set, partial)
+		p, err := kvpage.EncodePrefix(set, partial)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/crucible-network/crucible/internal/kvpage"
 	"github.com/crucible-network/crucible/x/market/types"
 )
 
@@ -97,7 +98,7 @@ func (q Querier) Orders(ctx context.Context, req *types.QueryOrdersRequest) (*ty
 	} else {
 		var prefixes [][]byte
 		if prefixes, err = stateAddrPrefixes(q.k.OrdersByStateTenant, statesOr(int32(req.State), orderStates), tenant); err == nil {
-			orders, page, err = pagePrefixes(ctx, q.k.OrdersByStateTenant, prefixes, req.Pagination, stateAddrKey.K3,
+			orders, page, err = kvpage.Prefixes(ctx, q.k.OrdersByStateTenant, prefixes, req.Pagination, stateAddrKey.K3,
 				func(key stateAddrKey) (types.Order, bool, error) {
 					o, err := q.k.Orders.Get(ctx, key.K3())
 					return o, err == nil, err
@@ -144,8 +145,8 @@ func (q Querier) Bids(ctx context.Context, req *types.QueryBidsRequest) (*types.
 	)
 	switch {
 	case order != 0 && provider == nil && state == int32(types.BidStateOpen):
-		if p, err = encodePrefix(q.k.OpenBidsByOrder, collections.PairPrefix[uint64, uint64](order)); err == nil {
-			bids, page, err = pagePrefixes(ctx, q.k.OpenBidsByOrder, [][]byte{p}, req.Pagination,
+		if p, err = kvpage.EncodePrefix(q.k.OpenBidsByOrder, collections.PairPrefix[uint64, uint64](order)); err == nil {
+			bids, page, err = kvpage.Prefixes(ctx, q.k.OpenBidsByOrder, [][]byte{p}, req.Pagination,
 				collections.Pair[uint64, uint64].K2,
 				func(key collections.Pair[uint64, uint64]) (types.Bid, bool, error) { return load(key.K2()) })
 		}
@@ -154,14 +155,14 @@ func (q Querier) Bids(ctx context.Context, req *types.QueryBidsRequest) (*types.
 		if provider != nil {
 			partial = collections.TripleSuperPrefix[uint64, sdk.AccAddress, uint64](order, provider)
 		}
-		if p, err = encodePrefix(q.k.BidsByOrderProvider, partial); err == nil {
-			bids, page, err = pagePrefixes(ctx, q.k.BidsByOrderProvider, [][]byte{p}, req.Pagination, orderAddrKey.K3,
+		if p, err = kvpage.EncodePrefix(q.k.BidsByOrderProvider, partial); err == nil {
+			bids, page, err = kvpage.Prefixes(ctx, q.k.BidsByOrderProvider, [][]byte{p}, req.Pagination, orderAddrKey.K3,
 				func(key orderAddrKey) (types.Bid, bool, error) { return load(key.K3()) })
 		}
 	case provider != nil || state != 0:
 		var prefixes [][]byte
 		if prefixes, err = stateAddrPrefixes(q.k.BidsByStateProvider, statesOr(state, bidStates), provider); err == nil {
-			bids, page, err = pagePrefixes(ctx, q.k.BidsByStateProvider, prefixes, req.Pagination, stateAddrKey.K3,
+			bids, page, err = kvpage.Prefixes(ctx, q.k.BidsByStateProvider, prefixes, req.Pagination, stateAddrKey.K3,
 				func(key stateAddrKey) (types.Bid, bool, error) { return load(key.K3()) })
 		}
 	default:
@@ -212,12 +213,12 @@ func (q Querier) Leases(ctx context.Context, req *types.QueryLeasesRequest) (*ty
 	switch {
 	case tenant != nil:
 		if prefixes, err = stateAddrPrefixes(q.k.OrdersByStateTenant, []int32{int32(types.OrderStateMatched)}, tenant); err == nil {
-			leases, page, err = pagePrefixes(ctx, q.k.OrdersByStateTenant, prefixes, req.Pagination, stateAddrKey.K3,
+			leases, page, err = kvpage.Prefixes(ctx, q.k.OrdersByStateTenant, prefixes, req.Pagination, stateAddrKey.K3,
 				func(key stateAddrKey) (types.Lease, bool, error) { return load(key.K3()) })
 		}
 	case provider != nil || state != 0:
 		if prefixes, err = stateAddrPrefixes(q.k.LeasesByStateProvider, statesOr(state, leaseStates), provider); err == nil {
-			leases, page, err = pagePrefixes(ctx, q.k.LeasesByStateProvider, prefixes, req.Pagination, stateAddrKey.K3,
+			leases, page, err = kvpage.Prefixes(ctx, q.k.LeasesByStateProvider, prefixes, req.Pagination, stateAddrKey.K3,
 				func(key stateAddrKey) (types.Lease, bool, error) { return load(key.K3()) })
 		}
 	default:
@@ -257,7 +258,7 @@ func stateAddrPrefixes(set collections.KeySet[stateAddrKey], states []int32, add
 		if addr != nil {
 			partial = collections.TripleSuperPrefix[int32, sdk.AccAddress, uint64](st, addr)
 		}
-		p, err := encodePrefix(set, partial)
+		p, err := kvpage.EncodePrefix(set, partial)
 		if err != nil {
 			return nil, err
 		}

@@ -1,4 +1,7 @@
-package keeper
+// Package kvpage pages through collections KeySet indexes by raw key
+// prefixes, merging several prefixes by a trailing uint64 id. x/market and
+// x/escrow use it for their filtered list queries.
+package kvpage
 
 import (
 	"bytes"
@@ -11,7 +14,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 )
 
-// pagePrefixes pages through the keys of set that start with one of prefixes
+// Prefixes pages through the keys of set that start with one of prefixes
 // (raw key encodings). With one prefix the keys come in index order and
 // NextKey is the raw key the next page starts at. With several, each prefix
 // must fix every part of the key but the trailing uint64 id (returned by id):
@@ -20,7 +23,7 @@ import (
 // a key into a result; ok == false filters the key out. It follows
 // query.PageRequest: key or offset, limit (default query.DefaultLimit),
 // count_total (with offset only) and reverse.
-func pagePrefixes[K, V any](
+func Prefixes[K, V any](
 	ctx context.Context,
 	set collections.KeySet[K],
 	prefixes [][]byte,
@@ -174,7 +177,7 @@ func prefixEnd(p []byte) []byte {
 	return nil
 }
 
-// encodePrefix returns the raw encoding of a (partial) key of set.
-func encodePrefix[K any](set collections.KeySet[K], partial K) ([]byte, error) {
+// EncodePrefix returns the raw encoding of a (partial) key of set.
+func EncodePrefix[K any](set collections.KeySet[K], partial K) ([]byte, error) {
 	return collections.EncodeKeyWithPrefix(nil, set.KeyCodec(), partial)
 }
