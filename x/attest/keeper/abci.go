@@ -1,6 +1,7 @@
 package keeper
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -24,9 +25,9 @@ func headerHash(ctx sdk.Context) []byte {
 // BeginBlocker stores the block's header hash (pruning at most
 // types.PruneHashesPerBlock hashes older than params.block_hash_retention),
 // starts a window at every multiple of params.window_blocks, and examines up
-// to params.max_schedule_per_block providers of the current window for
+// to params.max_schedule_gpus_per_block GPUs of the current window for
 // challenges. Its work is bounded by params, never by the number of
-// providers or challenges.
+// providers, GPUs or challenges.
 func (k Keeper) BeginBlocker(ctx context.Context) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	params, err := k.Params.Get(ctx)
@@ -83,7 +84,7 @@ func (k Keeper) recordBlockHash(ctx context.Context, h int64, hash []byte, reten
 }
 
 // startWindow resets the schedule cursor to a new window at height h. A
-// previous window whose schedule had not examined every provider is
+// previous window whose schedule had not examined every active GPU is
 // abandoned (EventWindowStarted.previous_incomplete).
 func (k Keeper) startWindow(ctx context.Context, h int64, hash []byte) error {
 	prev, err := k.getCursor(ctx)
@@ -96,7 +97,7 @@ func (k Keeper) startWindow(ctx context.Context, h int64, hash []byte) error {
 	}
 	incomplete := prev.WindowHeight > 0 && !prev.Done
 	if incomplete {
-		k.Logger(ctx).Error("challenge schedule of the previous window did not reach every provider; raise max_schedule_per_block",
+		k.Logger(ctx).Error("challenge schedule of the previous window did not reach every GPU; raise max_schedule_gpus_per_block",
 			"window", prev.WindowHeight)
 	}
 	return emit(ctx, &types.EventWindowStarted{Height: h, HeaderHash: hex.EncodeToString(hash), PreviousIncomplete: incomplete})
@@ -110,9 +111,13 @@ func (k Keeper) getCursor(ctx context.Context) (types.ScheduleCursor, error) {
 	return c, err
 }
 
-// schedule examines the next params.max_schedule_per_block providers of the
-// current window, in store key order, and challenges each GPU of each ACTIVE
-// one whose draw falls under params.challenge_rate_bps.
+// schedule examines the next params.max_schedule_gpus_per_block GPUs of the
+// current window's ACTIVE providers, in store key order then GPU index, and
+// challenges each one whose draw falls under params.challenge_rate_bps. The
+// cap counts GPUs, not providers, so one block issues at most that many
+// challenges however the GPUs are spread; a provider's GPUs may be split
+// across blocks (cursor.next_gpu_index). A provider without GPUs counts as
+// one, so every provider read is paid for.
 func (k Keeper) schedule(ctx context.Context, params types.Params) error {
 	cur, err := k.getCursor(ctx)
 	if err != nil {
@@ -123,36 +128,52 @@ func (k Keeper) schedule(ctx context.Context, params types.Params) error {
 	}
 	if params.ChallengeRateBps == 0 {
 		// Nothing can be drawn: close the window without walking providers.
-		cur.NextProvider, cur.Done = nil, true
+		cur.NextProvider, cur.NextGpuIndex, cur.Done = nil, 0, true
 		return k.Cursor.Set(ctx, cur)
 	}
-	var start []byte
-	if len(cur.NextProvider) > 0 {
-		start = cur.NextProvider
-	}
-	providers, next, err := k.providers.ProvidersFrom(ctx, start, params.MaxSchedulePerBlock)
+	budget := params.MaxScheduleGpusPerBlock
+	// Every provider fetched costs at least one unit of budget, so budget
+	// providers are enough to spend it.
+	providers, next, err := k.providers.ProvidersFrom(ctx, cur.NextProvider, budget)
 	if err != nil {
 		return err
 	}
-	for _, p := range providers {
-		if p.Status != providertypes.ProviderStatusActive || params.ChallengeRateBps == 0 {
-			continue
-		}
+	var first uint32
+	for i, p := range providers {
 		owner, err := k.decodeAddress("provider owner", p.Owner)
 		if err != nil {
 			return err
 		}
-		for i, g := range p.Gpus {
-			gi := uint32(i)
+		// Resume inside the cursor's provider only if it is still the first
+		// one (it may have left the active set since the last block).
+		if i == 0 && bytes.Equal(owner, cur.NextProvider) {
+			first = cur.NextGpuIndex
+		}
+		if budget == 0 {
+			cur.NextProvider, cur.NextGpuIndex = owner, 0
+			return k.Cursor.Set(ctx, cur)
+		}
+		if p.Status != providertypes.ProviderStatusActive || len(p.Gpus) == 0 || int(first) >= len(p.Gpus) {
+			budget-- // read, nothing (left) to examine
+			first = 0
+			continue
+		}
+		for gi := first; int(gi) < len(p.Gpus); gi++ {
+			if budget == 0 {
+				cur.NextProvider, cur.NextGpuIndex = owner, gi
+				return k.Cursor.Set(ctx, cur)
+			}
+			budget--
 			if !types.IsChallenged(params.ChallengeRateBps, cur.WindowHash, owner, gi) {
 				continue
 			}
-			if _, err := k.issue(ctx, params, cur, p.Owner, owner, gi, g); err != nil {
+			if _, err := k.issue(ctx, params, cur, p.Owner, owner, gi, p.Gpus[gi]); err != nil {
 				return err
 			}
 		}
+		first = 0
 	}
-	cur.NextProvider = next
+	cur.NextProvider, cur.NextGpuIndex = next, 0
 	cur.Done = len(next) == 0
 	return k.Cursor.Set(ctx, cur)
 }

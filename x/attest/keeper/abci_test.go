@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -67,17 +68,24 @@ func TestScheduleRates(t *testing.T) {
 // is under the rate are challenged, and about the right share.
 func TestScheduleRateFraction(t *testing.T) {
 	f := newFixture(t)
-	f.setParams(func(p *types.Params) { p.ChallengeRateBps = 2_500; p.MaxSchedulePerBlock = 100 })
+	f.setParams(func(p *types.Params) { p.ChallengeRateBps = 2_500; p.MaxScheduleGpusPerBlock = 100 })
 	var provs []sdk.AccAddress
 	for i := 0; i < 50; i++ {
 		provs = append(provs, f.addProvider(i, 8))
 	}
 	f.advance(19)
-	f.begin(20)
 	got := map[string]bool{}
-	for _, ev := range issuedIn(t, f) {
-		got[ev.GpuUuid] = true
+	for h := int64(20); h < 24; h++ { // 400 GPUs, 100 examined per block
+		f.begin(h)
+		for _, ev := range issuedIn(t, f) {
+			require.False(t, got[ev.GpuUuid], "GPU challenged twice in one window")
+			got[ev.GpuUuid] = true
+		}
+		f.end()
 	}
+	cur, err := f.k.Cursor.Get(f.ctx)
+	require.NoError(t, err)
+	require.True(t, cur.Done)
 	n := 0
 	for _, a := range provs {
 		for g, gpu := range f.prov.providers[string(a)].Gpus {
@@ -97,7 +105,7 @@ func TestScheduleRateFraction(t *testing.T) {
 func TestScheduleCursor(t *testing.T) {
 	f := newFixture(t)
 	const n, capacity = 7, 3
-	f.setParams(func(p *types.Params) { p.MaxSchedulePerBlock = capacity })
+	f.setParams(func(p *types.Params) { p.MaxScheduleGpusPerBlock = capacity })
 	for i := 0; i < n; i++ {
 		f.addProvider(i, 1)
 	}
@@ -125,7 +133,7 @@ func TestScheduleCursor(t *testing.T) {
 	require.Equal(t, int64(20), cur.WindowHeight)
 
 	// A window too short for its providers is reported at the next one.
-	f.setParams(func(p *types.Params) { p.MaxSchedulePerBlock = 1; p.WindowBlocks = 8; p.BlockHashRetention = 9 })
+	f.setParams(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 1; p.WindowBlocks = 8; p.BlockHashRetention = 9 })
 	for i := n; i < n+3; i++ { // 10 providers, 8 blocks of 1
 		f.addProvider(i, 1)
 	}
@@ -137,6 +145,63 @@ func TestScheduleCursor(t *testing.T) {
 	started := events[*types.EventWindowStarted](t, f.ctx)
 	require.Len(t, started, 1)
 	require.True(t, started[0].PreviousIncomplete)
+}
+
+// TestScheduleCapCountsGPUs: the per-block cap counts GPUs, so a provider
+// with more GPUs than the cap is split across blocks (cursor.next_gpu_index),
+// each GPU examined exactly once; a provider that leaves the active set while
+// the cursor sits inside it does not pass its GPU index on to the next one.
+func TestScheduleCapCountsGPUs(t *testing.T) {
+	f := newFixture(t)
+	// Missed commits must not jail anyone here.
+	f.setParams(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 2; p.MaxMissed = 100 })
+	big := f.addProvider(1, 5)
+	small := f.addProvider(2, 1)
+	require.Negative(t, bytes.Compare(big, small), "store key order")
+	f.advance(19)
+	type gpu struct {
+		prov string
+		idx  uint32
+	}
+	var order []gpu
+	perBlock := []int{}
+	for h := int64(20); h < 24; h++ {
+		f.begin(h)
+		evs := issuedIn(t, f)
+		perBlock = append(perBlock, len(evs))
+		for _, ev := range evs {
+			order = append(order, gpu{ev.Provider, ev.GpuIndex})
+		}
+		if h == 21 {
+			cur, err := f.k.Cursor.Get(f.ctx)
+			require.NoError(t, err)
+			require.Equal(t, []byte(big), cur.NextProvider)
+			require.Equal(t, uint32(4), cur.NextGpuIndex)
+		}
+		f.end()
+	}
+	require.Equal(t, []int{2, 2, 2, 0}, perBlock)
+	want := []gpu{{f.str(big), 0}, {f.str(big), 1}, {f.str(big), 2}, {f.str(big), 3}, {f.str(big), 4}, {f.str(small), 0}}
+	require.Equal(t, want, order)
+
+	// Next window: the cursor stops inside the first provider, which is then
+	// jailed; the schedule resumes at the next provider's GPU 0.
+	f.setParams(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 1 })
+	f.advance(39)
+	f.begin(40)
+	require.Len(t, issuedIn(t, f), 1)
+	cur, err := f.k.Cursor.Get(f.ctx)
+	require.NoError(t, err)
+	require.Equal(t, []byte(big), cur.NextProvider)
+	require.Equal(t, uint32(1), cur.NextGpuIndex)
+	f.end()
+	require.NoError(t, f.prov.Jail(f.ctx, big, "test"))
+	f.begin(41)
+	evs := issuedIn(t, f)
+	require.Len(t, evs, 1)
+	require.Equal(t, f.str(small), evs[0].Provider)
+	require.Equal(t, uint32(0), evs[0].GpuIndex)
+	f.end()
 }
 
 // TestMissedCommitsJail: max_missed commits missed in a row jail the

@@ -24,12 +24,12 @@ func deadlines(t *testing.T, f *fixture) []collections.Pair[int64, uint64] {
 // store and exports the same; the deadline queue is rebuilt identically.
 func TestGenesisRoundTrip(t *testing.T) {
 	f := newFixture(t)
-	f.setParams(func(p *types.Params) { p.MaxSchedulePerBlock = 2 })
+	f.setParams(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 3 })
 	a := f.addProvider(1, 2)
 	f.addProvider(2, 1)
 	f.addProvider(3, 1)
 	f.advance(19)
-	f.begin(20) // challenges 1, 2 (provider 1) and 3 (provider 2); provider 3 next block
+	f.begin(20) // challenges 1, 2 (provider 1) and 3 (provider 2): 3 GPUs; provider 3 next block
 	good := f.answer(a, 1, nil)
 	_, err := f.reveal(a, 1, good)
 	require.NoError(t, err)

@@ -86,6 +86,9 @@ func (f *fakeProviders) ProvidersFrom(_ context.Context, start []byte, limit uin
 		if start != nil && bytes.Compare([]byte(k), start) < 0 {
 			continue
 		}
+		if f.providers[k].Status != providertypes.ProviderStatusActive {
+			continue // like x/provider, which walks its ACTIVE index
+		}
 		if uint32(len(out)) == limit {
 			return out, []byte(keys[i]), nil
 		}
@@ -211,7 +214,7 @@ func testParams() types.Params {
 	p.RevealWindowBlocks = 4
 	p.ClassSizes = []types.ClassSize{{Class: types.ClassTest, ProofSize: types.NewProofSize(poc.TestParams())}}
 	p.DefaultSize = types.NewProofSize(poc.TestParams())
-	p.MaxSchedulePerBlock = 10
+	p.MaxScheduleGpusPerBlock = 10
 	p.MaxExpiriesPerBlock = 100
 	p.BlockHashRetention = 20
 	return p

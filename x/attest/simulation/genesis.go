@@ -21,7 +21,7 @@ func RandomizedGenState(simState *module.SimulationState) {
 	p.ChallengeRateBps = uint32(r.Intn(int(types.BasisPoints) + 1))
 	p.FraudSlashBps = uint32(r.Intn(int(types.BasisPoints) + 1))
 	p.MaxMissed = uint32(1 + r.Intn(3))
-	p.MaxSchedulePerBlock = uint32(1 + r.Intn(200))
+	p.MaxScheduleGpusPerBlock = uint32(1 + r.Intn(200))
 	p.MaxExpiriesPerBlock = uint32(1 + r.Intn(200))
 	p.BlockHashRetention = p.CommitWindowBlocks + p.RevealWindowBlocks + 2 + uint64(r.Intn(20))
 	simState.GenState[types.ModuleName] = simState.Cdc.MustMarshalJSON(gs)

@@ -34,7 +34,7 @@ type EventWindowStarted struct {
 	// challenges and seeds them.
 	HeaderHash string `protobuf:"bytes,2,opt,name=header_hash,json=headerHash,proto3" json:"header_hash,omitempty"`
 	// previous_incomplete says the previous window's schedule had not examined
-	// every provider (max_schedule_per_block * window_blocks is too small).
+	// every active GPU (max_schedule_gpus_per_block * window_blocks is too small).
 	PreviousIncomplete bool `protobuf:"varint,3,opt,name=previous_incomplete,json=previousIncomplete,proto3" json:"previous_incomplete,omitempty"`
 }
 

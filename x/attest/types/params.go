@@ -34,8 +34,14 @@ const (
 	// dot products: ~190 us of CPU per production sample (K = 65536) costs
 	// 4096 gas, in line with the SDK's 1000 gas per secp256k1 verification.
 	DefaultGasPerKiloMac uint64 = 64
-	// DefaultMaxSchedulePerBlock examines at most 200 providers per block.
-	DefaultMaxSchedulePerBlock uint32 = 200
+	// DefaultMaxScheduleGpusPerBlock examines at most 1,000 GPUs per block:
+	// a 100-block window reaches 100,000 GPUs, and a block issues at most
+	// 1,000 * challenge_rate challenges (250 at the default rate).
+	DefaultMaxScheduleGpusPerBlock uint32 = 1_000
+	// MaxPerBlockParam bounds max_schedule_gpus_per_block and
+	// max_expiries_per_block, so that no governance typo can make one block's
+	// BeginBlock or EndBlock unbounded in practice.
+	MaxPerBlockParam uint32 = 100_000
 	// DefaultMaxExpiriesPerBlock processes at most 200 deadlines per block.
 	DefaultMaxExpiriesPerBlock uint32 = 200
 	// DefaultBlockHashRetention keeps 100 header hashes.
@@ -84,13 +90,13 @@ func DefaultParams() Params {
 			{Class: ClassH200, ProofSize: prod},
 			{Class: ClassTest, ProofSize: NewProofSize(poc.TestParams())},
 		},
-		DefaultSize:         prod,
-		GasPerRevealByte:    DefaultGasPerRevealByte,
-		GasPerSample:        DefaultGasPerSample,
-		GasPerKiloMac:       DefaultGasPerKiloMac,
-		MaxSchedulePerBlock: DefaultMaxSchedulePerBlock,
-		MaxExpiriesPerBlock: DefaultMaxExpiriesPerBlock,
-		BlockHashRetention:  DefaultBlockHashRetention,
+		DefaultSize:             prod,
+		GasPerRevealByte:        DefaultGasPerRevealByte,
+		GasPerSample:            DefaultGasPerSample,
+		GasPerKiloMac:           DefaultGasPerKiloMac,
+		MaxScheduleGpusPerBlock: DefaultMaxScheduleGpusPerBlock,
+		MaxExpiriesPerBlock:     DefaultMaxExpiriesPerBlock,
+		BlockHashRetention:      DefaultBlockHashRetention,
 	}
 }
 
@@ -172,11 +178,16 @@ func (p Params) Validate() error {
 			return errorsmod.Wrapf(ErrInvalidParams, "%s %d exceeds %d", g.name, g.v, MaxGasParam)
 		}
 	}
-	if p.MaxSchedulePerBlock == 0 {
-		return errorsmod.Wrap(ErrInvalidParams, "max_schedule_per_block must be positive")
-	}
-	if p.MaxExpiriesPerBlock == 0 {
-		return errorsmod.Wrap(ErrInvalidParams, "max_expiries_per_block must be positive")
+	for _, c := range []struct {
+		name string
+		v    uint32
+	}{
+		{"max_schedule_gpus_per_block", p.MaxScheduleGpusPerBlock},
+		{"max_expiries_per_block", p.MaxExpiriesPerBlock},
+	} {
+		if c.v == 0 || c.v > MaxPerBlockParam {
+			return errorsmod.Wrapf(ErrInvalidParams, "%s must be in [1, %d], got %d", c.name, MaxPerBlockParam, c.v)
+		}
 	}
 	minRetention := p.CommitWindowBlocks + p.RevealWindowBlocks + 2
 	if p.BlockHashRetention < minRetention || p.BlockHashRetention > MaxRetention {

@@ -41,8 +41,10 @@ func TestParamsValidate(t *testing.T) {
 	bad(func(p *types.Params) { p.ClassSizes[0].ProofSize.K = 7 })
 	bad(func(p *types.Params) { p.DefaultSize.Samples = 0 })
 	bad(func(p *types.Params) { p.GasPerRevealByte = types.MaxGasParam + 1 })
-	bad(func(p *types.Params) { p.MaxSchedulePerBlock = 0 })
+	bad(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 0 })
 	bad(func(p *types.Params) { p.MaxExpiriesPerBlock = 0 })
+	bad(func(p *types.Params) { p.MaxScheduleGpusPerBlock = types.MaxPerBlockParam + 1 })
+	bad(func(p *types.Params) { p.MaxExpiriesPerBlock = types.MaxPerBlockParam + 1 })
 	bad(func(p *types.Params) { p.BlockHashRetention = p.CommitWindowBlocks + p.RevealWindowBlocks + 1 })
 }
 
