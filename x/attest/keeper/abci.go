@@ -226,7 +226,7 @@ func (k Keeper) issue(ctx context.Context, params types.Params, cur types.Schedu
 // reveal deadline is fraud (MISSED_REVEAL). Each entry runs in a cached
 // context: if applying its consequences fails, the error is logged, the
 // challenge still ends in its missed state without them, and the queue
-// moves on.
+// moves on. Then finished challenges past their retention are pruned.
 func (k Keeper) EndBlocker(ctx context.Context) error {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -272,7 +272,44 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 			return k.fraud(cctx, c, state, "reveal deadline passed")
 		})
 	}
-	return nil
+	return k.pruneFinished(ctx, params, now)
+}
+
+// pruneFinished deletes finished challenges whose finished_height is at
+// least params.finished_retention_blocks old, oldest first, at most
+// params.max_schedule_gpus_per_block of them: as many as a block can issue,
+// so the queue never grows faster than it drains. Retention 0 keeps them.
+func (k Keeper) pruneFinished(ctx context.Context, params types.Params, now int64) error {
+	if params.FinishedRetentionBlocks == 0 || now <= int64(params.FinishedRetentionBlocks) {
+		return nil
+	}
+	cutoff := now - int64(params.FinishedRetentionBlocks)
+	iter, err := k.Finished.Iterate(ctx, collections.NewPrefixUntilPairRange[int64, uint64](cutoff))
+	if err != nil {
+		return err
+	}
+	var keys []collections.Pair[int64, uint64]
+	for ; iter.Valid() && uint32(len(keys)) < params.MaxScheduleGpusPerBlock; iter.Next() {
+		key, err := iter.Key()
+		if err != nil {
+			iter.Close()
+			return err
+		}
+		keys = append(keys, key)
+	}
+	iter.Close()
+	if len(keys) == 0 {
+		return nil
+	}
+	for _, key := range keys {
+		if err := k.Finished.Remove(ctx, key); err != nil {
+			return err
+		}
+		if err := k.Challenges.Remove(ctx, key.K2()); err != nil && !errors.Is(err, collections.ErrNotFound) {
+			return err
+		}
+	}
+	return emit(ctx, &types.EventChallengesPruned{Count: uint32(len(keys)), FinishedThrough: keys[len(keys)-1].K1()})
 }
 
 // inCache runs fn in a cached context and writes it on success. On failure

@@ -204,6 +204,58 @@ func TestScheduleCapCountsGPUs(t *testing.T) {
 	f.end()
 }
 
+// TestPruneFinished: a finished challenge is deleted
+// finished_retention_blocks after it finished, at most
+// max_schedule_gpus_per_block per block (the rest the next blocks), open
+// challenges never; the record keeps the totals; retention 0 keeps all.
+func TestPruneFinished(t *testing.T) {
+	f := newFixture(t)
+	f.setParams(func(p *types.Params) { p.FinishedRetentionBlocks = 10; p.MaxMissed = 100 })
+	a := f.addProvider(1, 5)
+	f.advance(19)
+	f.begin(20)
+	require.Len(t, issuedIn(t, f), 5)
+	f.end()
+	f.advance(23) // all five miss their commit at 23
+	require.Len(t, f.challengesOf(a, types.ChallengeStateMissedCommit), 5)
+	f.setParams(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 2 })
+
+	f.advance(32)
+	require.Len(t, f.challengesOf(a, types.ChallengeStateMissedCommit), 5, "kept for the retention")
+	pruned := []uint32{}
+	for h := int64(33); h <= 36; h++ {
+		f.begin(h)
+		f.end()
+		n := uint32(0)
+		for _, ev := range events[*types.EventChallengesPruned](t, f.ctx) {
+			n += ev.Count
+			require.Equal(t, int64(23), ev.FinishedThrough)
+		}
+		pruned = append(pruned, n)
+	}
+	require.Equal(t, []uint32{2, 2, 1, 0}, pruned)
+	require.Empty(t, f.challengesOf(a, types.ChallengeStateMissedCommit))
+	_, err := f.k.GetChallenge(f.ctx, 1)
+	require.ErrorIs(t, err, types.ErrChallengeNotFound)
+	require.Empty(t, finishedQueue(t, f))
+	require.Equal(t, uint64(5), f.record(a).Misses, "the record keeps the totals")
+
+	// Window 40's challenges stay while open, however old the retention.
+	f.setParams(func(p *types.Params) { p.FinishedRetentionBlocks = 1; p.MaxScheduleGpusPerBlock = 10 })
+	f.advance(39)
+	f.begin(40)
+	require.Len(t, issuedIn(t, f), 5)
+	f.end()
+	f.advance(42)
+	require.Len(t, f.challengesOf(a, types.ChallengeStatePendingCommit), 5)
+
+	// Retention 0 keeps finished challenges.
+	f.setParams(func(p *types.Params) { p.FinishedRetentionBlocks = 0 })
+	f.advance(60)
+	require.Len(t, f.challengesOf(a, types.ChallengeStateMissedCommit), 5)
+	require.Len(t, finishedQueue(t, f), 5)
+}
+
 // TestMissedCommitsJail: max_missed commits missed in a row jail the
 // provider and close its leases; a pass in between resets the run.
 func TestMissedCommitsJail(t *testing.T) {

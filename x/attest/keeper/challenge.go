@@ -170,8 +170,8 @@ func fraudError(err error) *errorsmod.Error {
 	}
 }
 
-// finish moves c to a final state at the current height and removes its
-// pending deadline from the queue.
+// finish moves c to a final state at the current height, removes its
+// pending deadline from the queue and queues it for pruning.
 func (k Keeper) finish(ctx context.Context, c *types.Challenge, state types.ChallengeState) error {
 	if d, ok := c.NextDeadline(); ok {
 		if err := k.Deadlines.Remove(ctx, collections.Join(d, c.Id)); err != nil {
@@ -180,6 +180,9 @@ func (k Keeper) finish(ctx context.Context, c *types.Challenge, state types.Chal
 	}
 	c.State = state
 	c.FinishedHeight = blockHeight(ctx)
+	if err := k.Finished.Set(ctx, collections.Join(c.FinishedHeight, c.Id)); err != nil {
+		return err
+	}
 	return k.Challenges.Set(ctx, c.Id, *c)
 }
 

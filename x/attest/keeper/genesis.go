@@ -13,7 +13,8 @@ import (
 )
 
 // InitGenesis validates gs and writes it to the store, rebuilding the
-// deadline queue from the open challenges.
+// deadline queue from the open challenges and the pruning queue from the
+// finished ones.
 func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 	if err := gs.Validate(); err != nil {
 		return err
@@ -30,6 +31,10 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		}
 		if d, ok := c.NextDeadline(); ok {
 			if err := k.Deadlines.Set(ctx, collections.Join(d, c.Id)); err != nil {
+				return err
+			}
+		} else if c.FinishedHeight > 0 {
+			if err := k.Finished.Set(ctx, collections.Join(c.FinishedHeight, c.Id)); err != nil {
 				return err
 			}
 		}

@@ -59,6 +59,8 @@ func TestGenesisRoundTrip(t *testing.T) {
 	require.Equal(t, gs, g.export())
 	require.Equal(t, deadlines(t, f), deadlines(t, g))
 	require.Len(t, deadlines(t, g), 2)
+	require.Equal(t, finishedQueue(t, f), finishedQueue(t, g))
+	require.Len(t, finishedQueue(t, g), 2) // challenges 1 (passed) and 3 (missed)
 
 	// Ids continue.
 	g.prov = f.prov
@@ -101,4 +103,14 @@ func validChallenge() types.Challenge {
 		Seed: make([]byte, 32), WindowHeight: 20, IssuedHeight: 20, CommitDeadline: 23, RevealDeadline: 27,
 		State: types.ChallengeStatePendingCommit,
 	}
+}
+
+func finishedQueue(t *testing.T, f *fixture) []collections.Pair[int64, uint64] {
+	t.Helper()
+	var out []collections.Pair[int64, uint64]
+	require.NoError(t, f.k.Finished.Walk(f.ctx, nil, func(k collections.Pair[int64, uint64]) (bool, error) {
+		out = append(out, k)
+		return false, nil
+	}))
+	return out
 }

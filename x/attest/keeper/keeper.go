@@ -91,6 +91,9 @@ type Keeper struct {
 	Deadlines collections.KeySet[collections.Pair[int64, uint64]]
 	// Cursor is the progress of the current window's schedule.
 	Cursor collections.Item[types.ScheduleCursor]
+	// Finished is the pruning queue: (finished_height, id) for every finished
+	// challenge still in state.
+	Finished collections.KeySet[collections.Pair[int64, uint64]]
 }
 
 // NewKeeper builds the keeper. authority is the bech32 address allowed to
@@ -125,6 +128,8 @@ func NewKeeper(
 		Deadlines: collections.NewKeySet(sb, types.DeadlinesKey, "deadlines",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		Cursor: collections.NewItem(sb, types.CursorKey, "cursor", codec.CollValue[types.ScheduleCursor](cdc)),
+		Finished: collections.NewKeySet(sb, types.FinishedKey, "finished",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -24,5 +24,6 @@ func RandomizedGenState(simState *module.SimulationState) {
 	p.MaxScheduleGpusPerBlock = uint32(1 + r.Intn(200))
 	p.MaxExpiriesPerBlock = uint32(1 + r.Intn(200))
 	p.BlockHashRetention = p.CommitWindowBlocks + p.RevealWindowBlocks + 2 + uint64(r.Intn(20))
+	p.FinishedRetentionBlocks = uint64(r.Intn(30)) // 0 keeps them; short ones prune during the run
 	simState.GenState[types.ModuleName] = simState.Cdc.MustMarshalJSON(gs)
 }

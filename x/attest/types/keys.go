@@ -34,6 +34,9 @@ var (
 	DeadlinesKey = collections.NewPrefix(8)
 	// CursorKey stores the ScheduleCursor.
 	CursorKey = collections.NewPrefix(9)
+	// FinishedKey is the pruning queue of finished challenges:
+	// (finished_height, challenge id).
+	FinishedKey = collections.NewPrefix(10)
 )
 
 const (

@@ -46,6 +46,10 @@ const (
 	DefaultMaxExpiriesPerBlock uint32 = 200
 	// DefaultBlockHashRetention keeps 100 header hashes.
 	DefaultBlockHashRetention uint64 = 100
+	// DefaultFinishedRetentionBlocks keeps a finished challenge queryable
+	// for ~1 day (14,400 blocks of 6 s), then deletes it: at 100,000 GPUs
+	// and the default rate, ~3.6 million challenges finish per day.
+	DefaultFinishedRetentionBlocks uint64 = 14_400
 
 	// ClassH100 and ClassH200 are the production GPU classes of the defaults.
 	ClassH100 = "h100"
@@ -188,6 +192,10 @@ func (p Params) Validate() error {
 		if c.v == 0 || c.v > MaxPerBlockParam {
 			return errorsmod.Wrapf(ErrInvalidParams, "%s must be in [1, %d], got %d", c.name, MaxPerBlockParam, c.v)
 		}
+	}
+	if p.FinishedRetentionBlocks > MaxBlocksParam {
+		return errorsmod.Wrapf(ErrInvalidParams, "finished_retention_blocks must be at most %d (0 keeps finished challenges), got %d",
+			MaxBlocksParam, p.FinishedRetentionBlocks)
 	}
 	minRetention := p.CommitWindowBlocks + p.RevealWindowBlocks + 2
 	if p.BlockHashRetention < minRetention || p.BlockHashRetention > MaxRetention {

@@ -45,6 +45,7 @@ func TestParamsValidate(t *testing.T) {
 	bad(func(p *types.Params) { p.MaxExpiriesPerBlock = 0 })
 	bad(func(p *types.Params) { p.MaxScheduleGpusPerBlock = types.MaxPerBlockParam + 1 })
 	bad(func(p *types.Params) { p.MaxExpiriesPerBlock = types.MaxPerBlockParam + 1 })
+	bad(func(p *types.Params) { p.FinishedRetentionBlocks = types.MaxBlocksParam + 1 })
 	bad(func(p *types.Params) { p.BlockHashRetention = p.CommitWindowBlocks + p.RevealWindowBlocks + 1 })
 }
 
