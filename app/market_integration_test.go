@@ -43,7 +43,18 @@ func newMarketChain(t testing.TB) *apptest.Chain {
 		}
 		g.Params.ChallengeRateBps = 0
 		bz, err := cdc.MarshalJSON(&g)
+		if err != nil {
+			return err
+		}
 		state[attesttypes.ModuleName] = bz
+		// Finished orders are pruned 20 blocks after they end, so the walk
+		// also deletes orders, bids, leases and escrow accounts.
+		var m markettypes.GenesisState
+		if err := cdc.UnmarshalJSON(state[markettypes.ModuleName], &m); err != nil {
+			return err
+		}
+		m.Params.ClosedRetentionBlocks = 20
+		state[markettypes.ModuleName], err = cdc.MarshalJSON(&m)
 		return err
 	}
 	tokens := sdk.NewCoins(sdk.NewCoin(app.BondDenom, sdkmath.NewInt(1_000_000_000_000)))
@@ -191,6 +202,21 @@ func TestRandomizedMarketplaceReconciles(t *testing.T) {
 	t.Logf("%d transactions succeeded, %d were refused; final height %d", successes, failures, c.Height)
 	if successes < 50 || failures < 5 {
 		t.Fatalf("the random walk did not exercise enough: %d ok, %d refused", successes, failures)
+	}
+	stored := 0
+	if err := c.App.MarketKeeper.Orders.Walk(c.Ctx(), nil, func(uint64, markettypes.Order) (bool, error) {
+		stored++
+		return false, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	next, err := c.App.MarketKeeper.NextOrderID.Peek(c.Ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d of %d orders left in state after pruning", stored, next-1)
+	if uint64(stored) >= next-1 {
+		t.Fatalf("no finished order was pruned: %d of %d in state", stored, next-1)
 	}
 
 	// Genesis round trip: export, start a fresh app from it, export again.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"cosmossdk.io/collections"
 	sdkmath "cosmossdk.io/math"
 	"github.com/stretchr/testify/require"
 
@@ -173,6 +174,38 @@ func TestClosePendingRefundsEverything(t *testing.T) {
 	require.Equal(t, "500", f.balance(tenant).String())
 	require.True(t, f.balance(communityPool).IsZero())
 	require.Equal(t, types.AccountStateClosed, f.account(1).State)
+	f.checkInvariants()
+}
+
+// TestPruneAccount: only a CLOSED account holding nothing can be pruned; it
+// leaves no index entry behind and moves no coin.
+func TestPruneAccount(t *testing.T) {
+	f := newFixture(t)
+	f.openActive(1, tenant, provider, 1_000, 10)
+	f.open(2, tenant, 300)
+	require.ErrorIs(t, f.k.PruneAccount(f.ctx, 1), types.ErrInvalidState, "active")
+	require.ErrorIs(t, f.k.PruneAccount(f.ctx, 2), types.ErrInvalidState, "pending")
+	require.ErrorIs(t, f.k.PruneAccount(f.ctx, 3), types.ErrAccountNotFound)
+
+	f.advance(5)
+	_, err := f.k.CloseAccount(f.ctx, 1, "lease closed")
+	require.NoError(t, err)
+	before := f.bank.snapshot()
+	require.NoError(t, f.k.PruneAccount(f.ctx, 1))
+	require.Equal(t, before, f.bank.snapshot(), "no coin moved")
+	_, err = f.k.GetAccount(f.ctx, 1)
+	require.ErrorIs(t, err, types.ErrAccountNotFound)
+	n := 0
+	require.NoError(t, f.k.AccountsByOwner.Walk(f.ctx, nil, func(k collections.Pair[sdk.AccAddress, uint64]) (bool, error) {
+		require.Equal(t, uint64(2), k.K2())
+		n++
+		return false, nil
+	}))
+	require.Equal(t, 1, n)
+	require.NoError(t, f.k.AccountsByStateProvider.Walk(f.ctx, nil, func(k collections.Triple[int32, sdk.AccAddress, uint64]) (bool, error) {
+		require.Equal(t, uint64(2), k.K3())
+		return false, nil
+	}))
 	f.checkInvariants()
 }
 

@@ -5,11 +5,13 @@ package keeper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/core/store"
+	errorsmod "cosmossdk.io/errors"
 
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -129,6 +131,40 @@ func (k Keeper) setAccount(ctx context.Context, prev *types.Account, acc types.A
 		}
 	}
 	return k.Accounts.Set(ctx, acc.Id, acc)
+}
+
+// PruneAccount deletes a CLOSED account and its index entries. Only an
+// account that holds nothing may go: its balance and unwithdrawn earnings
+// must be zero (CloseAccount pays both out), so no coin is ever lost. x/market
+// calls it when it prunes the account's order.
+func (k Keeper) PruneAccount(ctx context.Context, id uint64) error {
+	acc, err := k.Accounts.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return errorsmod.Wrapf(types.ErrAccountNotFound, "account %d", id)
+	} else if err != nil {
+		return err
+	}
+	if acc.State != types.AccountStateClosed {
+		return errorsmod.Wrapf(types.ErrInvalidState, "account %d is %s, not closed", id, acc.State)
+	}
+	if !acc.Balance.IsZero() || !acc.Unwithdrawn.IsZero() {
+		return errorsmod.Wrapf(types.ErrInvalidState, "closed account %d still holds %s balance and %s unwithdrawn", id, acc.Balance, acc.Unwithdrawn)
+	}
+	owner, err := k.addressCodec.StringToBytes(acc.Owner)
+	if err != nil {
+		return err
+	}
+	if err := k.AccountsByOwner.Remove(ctx, collections.Join(sdk.AccAddress(owner), id)); err != nil {
+		return err
+	}
+	key, err := k.stateProviderKey(acc)
+	if err != nil {
+		return err
+	}
+	if err := k.AccountsByStateProvider.Remove(ctx, key); err != nil {
+		return err
+	}
+	return k.Accounts.Remove(ctx, id)
 }
 
 func (k Keeper) stateProviderKey(acc types.Account) (collections.Triple[int32, sdk.AccAddress, uint64], error) {

@@ -20,7 +20,9 @@ import (
 //
 // Each entry is processed in a cached context: an entry whose processing
 // fails is logged and dropped from its queue with its state unchanged, so one
-// bad entry neither halts the chain nor blocks the queue.
+// bad entry neither halts the chain nor blocks the queue. Last, up to
+// params.max_expiries_per_block finished orders past
+// params.closed_retention_blocks are pruned (prune.go).
 func (k Keeper) EndBlocker(ctx context.Context) error {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -35,7 +37,10 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 	if _, err := k.processOrderExpiries(ctx, budget); err != nil {
 		return err
 	}
-	return k.processExhausted(ctx)
+	if err := k.processExhausted(ctx); err != nil {
+		return err
+	}
+	return k.pruneClosed(ctx, params, params.MaxExpiriesPerBlock)
 }
 
 // dueKeys returns up to limit keys of queue whose height is <= now.

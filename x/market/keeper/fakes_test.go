@@ -129,6 +129,7 @@ type fakeEscrow struct {
 	accounts  map[uint64]*escrowAccount
 	closed    map[uint64]string // id -> reason
 	failClose map[uint64]bool
+	pruned    map[uint64]bool
 }
 
 type escrowAccount struct {
@@ -193,6 +194,20 @@ func (e *fakeEscrow) CloseAccount(ctx context.Context, id uint64, reason string)
 	delete(e.accounts, id)
 	e.closed[id] = reason
 	return refund, nil
+}
+
+// PruneAccount forgets a closed account, like x/escrow (which refuses one
+// that is not closed).
+func (e *fakeEscrow) PruneAccount(_ context.Context, id uint64) error {
+	if _, ok := e.closed[id]; !ok {
+		return errorsmod.Wrapf(errFakeEscrow, "account %d is not closed", id)
+	}
+	delete(e.closed, id)
+	if e.pruned == nil {
+		e.pruned = map[uint64]bool{}
+	}
+	e.pruned[id] = true
+	return nil
 }
 
 func (e *fakeEscrow) ProcessDue(ctx context.Context, limit uint32) ([]uint64, error) {

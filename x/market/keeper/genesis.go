@@ -33,6 +33,11 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 				return err
 			}
 		}
+		if o.ClosedHeight > 0 {
+			if err := k.ClosedQueue.Set(ctx, collections.Join(o.ClosedHeight, o.Id)); err != nil {
+				return err
+			}
+		}
 	}
 	for _, b := range gs.Bids {
 		if _, err := k.decodeAddress("bid provider", b.Provider); err != nil {

@@ -56,6 +56,9 @@ type Keeper struct {
 	OrderExpiryQueue collections.KeySet[collections.Pair[int64, uint64]]
 	// LeaseEndQueue holds (end_height, lease id) for every active lease.
 	LeaseEndQueue collections.KeySet[collections.Pair[int64, uint64]]
+	// ClosedQueue holds (closed_height, order id) for every finished order
+	// still in state, for pruning.
+	ClosedQueue collections.KeySet[collections.Pair[int64, uint64]]
 	// GPUAssignments maps (provider, gpu uuid) to the active lease using it.
 	GPUAssignments collections.Map[collections.Pair[sdk.AccAddress, string], uint64]
 }
@@ -103,6 +106,8 @@ func NewKeeper(
 		OrderExpiryQueue: collections.NewKeySet(sb, types.OrderExpiryQueueKey, "order_expiry_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		LeaseEndQueue: collections.NewKeySet(sb, types.LeaseEndQueueKey, "lease_end_queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		ClosedQueue: collections.NewKeySet(sb, types.ClosedQueueKey, "closed_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		GPUAssignments: collections.NewMap(sb, types.GPUAssignmentsKey, "gpu_assignments",
 			collections.PairKeyCodec(sdk.AccAddressKey, collections.StringKey), collections.Uint64Value),

@@ -208,6 +208,16 @@ func (k Keeper) closeLease(ctx context.Context, lease types.Lease, reason types.
 	if err := k.setLease(ctx, &prev, lease); err != nil {
 		return err
 	}
+	order, err := k.GetOrder(ctx, lease.Id)
+	if err != nil {
+		return err
+	}
+	if err := k.markClosed(ctx, &order); err != nil {
+		return err
+	}
+	if err := k.Orders.Set(ctx, order.Id, order); err != nil { // state unchanged: no index moves
+		return err
+	}
 	return emit(ctx, &types.EventLeaseClosed{
 		LeaseId:      lease.Id,
 		Reason:       reason,

@@ -108,6 +108,9 @@ func (k Keeper) endOpenOrder(ctx context.Context, order types.Order, state types
 	}
 	prev := order
 	order.State = state
+	if err := k.markClosed(ctx, &order); err != nil {
+		return err
+	}
 	if err := k.setOrder(ctx, &prev, order); err != nil {
 		return err
 	}

@@ -24,6 +24,8 @@ func RandomParams(r *rand.Rand, denom string) types.Params {
 		MaxLeaseBlocks:      uint64(5 + r.Intn(100)),
 		MaxExpiriesPerBlock: uint32(1 + r.Intn(200)),
 		MaxStringLen:        types.DefaultMaxStringLen,
+		// 0 keeps finished orders; a short retention prunes during the run.
+		ClosedRetentionBlocks: uint64(r.Intn(40)),
 	}
 }
 

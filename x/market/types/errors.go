@@ -31,4 +31,7 @@ var (
 	ErrInvalidCloseReason     = errorsmod.Register(ModuleName, 26, "invalid lease close reason")
 	ErrInvalidGenesis         = errorsmod.Register(ModuleName, 27, "invalid genesis state")
 	ErrInvalidID              = errorsmod.Register(ModuleName, 28, "invalid id")
+	// ErrInconsistentState reports state that breaks the module's own rules
+	// (a bug, never user input), e.g. pruning an order that is not finished.
+	ErrInconsistentState = errorsmod.Register(ModuleName, 29, "inconsistent market state")
 )

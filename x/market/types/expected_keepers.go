@@ -36,6 +36,8 @@ type EscrowKeeper interface {
 	// ProcessDue returns the ids of accounts whose balance can no longer pay a
 	// block (at most limit of them; 0 lets x/escrow choose).
 	ProcessDue(ctx context.Context, limit uint32) (exhausted []uint64, err error)
+	// PruneAccount deletes a closed account that holds nothing.
+	PruneAccount(ctx context.Context, id uint64) error
 }
 
 // BankKeeper is what x/market needs from x/bank: bid deposits are held by the

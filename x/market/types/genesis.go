@@ -111,9 +111,19 @@ func (gs GenesisState) Validate() error {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d has invalid state %d", l.Id, l.State)
 		}
 	}
+	closedLeases := make(map[uint64]bool, len(gs.Leases))
+	for _, l := range gs.Leases {
+		closedLeases[l.Id] = l.State == LeaseStateClosed
+	}
 	for _, o := range gs.Orders {
 		if _, ok := leases[o.Id]; o.State == OrderStateMatched && !ok {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "matched order %d has no lease", o.Id)
+		}
+		// closed_height is set exactly when the order's business ended.
+		finished := o.State == OrderStateCancelled || o.State == OrderStateExpired ||
+			(o.State == OrderStateMatched && closedLeases[o.Id])
+		if o.ClosedHeight < 0 || finished != (o.ClosedHeight > 0) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "order %d in state %s has closed_height %d", o.Id, o.State, o.ClosedHeight)
 		}
 	}
 	return nil

@@ -43,6 +43,8 @@ var (
 	OrderExpiryQueueKey = collections.NewPrefix(40)
 	LeaseEndQueueKey    = collections.NewPrefix(41)
 	GPUAssignmentsKey   = collections.NewPrefix(42)
+	// ClosedQueueKey is the pruning queue: (closed_height, order id).
+	ClosedQueueKey = collections.NewPrefix(43)
 )
 
 // Bounds that are not parameters: they keep messages and per-message work

@@ -17,6 +17,9 @@ const (
 	DefaultMaxLeaseBlocks      = uint64(5_256_000) // about a year of 6 s blocks
 	DefaultMaxExpiriesPerBlock = uint32(200)
 	DefaultMaxStringLen        = uint32(256)
+	// DefaultClosedRetentionBlocks keeps a finished order, its bids, lease
+	// and escrow account for ~1 week of 6 s blocks.
+	DefaultClosedRetentionBlocks = uint64(100_800)
 
 	// Upper bounds that keep per-block and per-message work small.
 	maxMaxBidsPerOrder     = 1_000
@@ -40,6 +43,8 @@ func DefaultParams() Params {
 		MaxLeaseBlocks:      DefaultMaxLeaseBlocks,
 		MaxExpiriesPerBlock: DefaultMaxExpiriesPerBlock,
 		MaxStringLen:        DefaultMaxStringLen,
+
+		ClosedRetentionBlocks: DefaultClosedRetentionBlocks,
 	}
 }
 
@@ -65,6 +70,9 @@ func (p Params) Validate() error {
 	}
 	if p.MaxStringLen == 0 || p.MaxStringLen > maxMaxStringLen {
 		return errorsmod.Wrapf(ErrInvalidParams, "max_string_len must be in [1, %d], got %d", maxMaxStringLen, p.MaxStringLen)
+	}
+	if p.ClosedRetentionBlocks > MaxBlocksParam {
+		return errorsmod.Wrapf(ErrInvalidParams, "closed_retention_blocks must be at most %d (0 keeps finished orders), got %d", MaxBlocksParam, p.ClosedRetentionBlocks)
 	}
 	return nil
 }
