@@ -436,6 +436,16 @@ func (e *Engine) onResult(st *state, r result) {
 			return
 		}
 		e.metrics.BidsPlaced.Inc()
+		if _, open := st.orders[r.orderID]; !open {
+			// The follower got here first: the order left OPEN (cancelled,
+			// expired, or matched, perhaps to this very bid) in a block
+			// already processed, and the chain closed the bid with it (or
+			// the lease now holds its GPUs). Recording the bid now would
+			// make a stale bid that closeStaleBids tries to withdraw on
+			// every block, and the chain refuses every time.
+			delete(st.pending, r.orderID)
+			return
+		}
 		evs, _ := chain.TxEvents(r.res)
 		for _, ev := range evs {
 			bc, ok := ev.(chain.BidCreated)

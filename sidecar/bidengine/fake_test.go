@@ -2,14 +2,18 @@ package bidengine_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/crucible-network/crucible/sidecar/bidengine"
 	"github.com/crucible-network/crucible/sidecar/chain"
+	"github.com/crucible-network/crucible/sidecar/metrics"
 	markettypes "github.com/crucible-network/crucible/x/market/types"
 	providertypes "github.com/crucible-network/crucible/x/provider/types"
 )
@@ -142,5 +146,102 @@ func TestEngineWithoutChain(t *testing.T) {
 	waitFor(t, 5*time.Second, "bid on order 3", func() bool { return len(tx.sent()) >= 3 })
 	if bid, ok := tx.sent()[2].(*markettypes.MsgCreateBid); !ok || bid.OrderId != 3 || bid.GpuUuids[0] != gpu1 {
 		t.Fatalf("third message %v", tx.sent()[2])
+	}
+}
+
+// lateTx is a fakeTx whose bids are confirmed only once release is closed,
+// each with the BidCreated event the chain emits (bid id 5): a bid whose
+// Submit returns after the follower has moved past its block.
+type lateTx struct {
+	fakeTx
+	release chan struct{}
+}
+
+func (l *lateTx) Submit(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
+	res, err := l.fakeTx.Submit(ctx, msgs...)
+	for _, m := range msgs {
+		b, ok := m.(*markettypes.MsgCreateBid)
+		if !ok {
+			continue
+		}
+		select {
+		case <-l.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		ev, err := sdk.TypedEventToEvent(&markettypes.EventBidCreated{
+			BidId: 5, OrderId: b.OrderId, Provider: b.Provider, Price: b.Price, GpuUuids: b.GpuUuids,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &sdk.TxResponse{Height: 12, Events: []abci.Event{abci.Event(ev)}}, nil
+	}
+	return res, err
+}
+
+// A bid confirmed after its order was cancelled (and the chain closed the
+// bid) is not taken for an open bid: the engine does not try to withdraw
+// it, and its GPU is free for the next order.
+func TestEngineDropsBidConfirmedAfterItsOrderClosed(t *testing.T) {
+	const provider = "cru1ekwssejqkk5ep34vd4nxfxa7typfk4s2rcvpmg"
+	gpu := "GPU-sim-late-0"
+	prov := providertypes.Provider{Owner: provider, Status: providertypes.ProviderStatusActive, Reputation: 5000,
+		Gpus: []providertypes.GPU{{Uuid: gpu, Model: h100, Class: "H100", MemoryMib: 81559}}}
+	order := func(id uint64) markettypes.Order {
+		return markettypes.Order{Id: id, Spec: markettypes.OrderSpec{Gpu: markettypes.GPUSpec{Class: "H100", Count: 1}},
+			MaxPricePerBlock: sdk.NewInt64Coin("ucru", 2000), State: markettypes.OrderStateOpen, ExpiresHeight: 1000}
+	}
+	fc := &fakeChain{events: make(chan chain.Event, 16), state: chain.State{
+		Height: 10, Provider: prov, Registered: true, OpenOrders: []markettypes.Order{order(1)},
+	}}
+	tx := &lateTx{fakeTx: fakeTx{actor: provider}, release: make(chan struct{})}
+	m := metrics.New()
+	e, err := bidengine.New(bidengine.Config{Provider: provider, Bid: bidConfig()}, fc, tx, simInventory(t, "late", 1), m, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	block := func(h int64, evs ...chain.Event) {
+		t.Helper()
+		for _, ev := range evs {
+			fc.events <- ev
+		}
+		fc.events <- chain.BlockDone{Height: chain.Height(h)}
+		waitFor(t, 5*time.Second, fmt.Sprintf("block %d processed", h), func() bool { return e.LastHeight() == h })
+	}
+
+	// Past the start-up grace the engine bids on order 1; its tx hangs.
+	block(11)
+	block(12)
+	block(13)
+	waitFor(t, 5*time.Second, "the bid on order 1", func() bool { return len(tx.sent()) == 1 })
+	// The follower sees the bid land, then the tenant cancel the order
+	// (the chain marks the bid LOST), before the bid's Submit returns.
+	block(14, chain.BidCreated{Height: 14, Bid: markettypes.Bid{Id: 5, OrderId: 1, Provider: provider, GpuUuids: []string{gpu}}})
+	block(15, chain.OrderCancelled{Height: 15, OrderID: 1},
+		chain.BidClosed{Height: 15, BidID: 5, OrderID: 1, Provider: provider, State: markettypes.BidStateLost})
+	close(tx.release)
+	waitFor(t, 5*time.Second, "the bid's result", func() bool { return counter(t, m.BidsPlaced) == 1 })
+
+	// Order 2 gets the GPU; bid 5 is never withdrawn.
+	block(16, chain.OrderCreated{Height: 16, Order: order(2)})
+	waitFor(t, 5*time.Second, "a second message", func() bool { return len(tx.sent()) >= 2 })
+	block(17)
+	time.Sleep(100 * time.Millisecond)
+	msgs := tx.sent()
+	if len(msgs) != 2 {
+		t.Fatalf("sent %v, want the bids on orders 1 and 2 only", msgs)
+	}
+	if b, ok := msgs[1].(*markettypes.MsgCreateBid); !ok || b.OrderId != 2 || len(b.GpuUuids) != 1 || b.GpuUuids[0] != gpu {
+		t.Fatalf("second message %v, want a bid on order 2 with %s", msgs[1], gpu)
 	}
 }

@@ -218,3 +218,87 @@ func orderIDs(orders []markettypes.Order) []uint64 {
 	}
 	return ids
 }
+
+// Each height LatestHeight names is readable at once: its block results
+// and its state (a pinned query). The check runs the moment a new height
+// shows up, when a block the node has stored but not yet executed would be
+// caught.
+func TestLatestHeightIsReadable(t *testing.T) {
+	n := chaintest.Require(t)
+	ctx := ctxT(t, time.Minute)
+	c := chaintest.Dial(t, n)
+	start, err := c.LatestHeight(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for last := start; last < start+6; time.Sleep(time.Millisecond) {
+		h, err := c.LatestHeight(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h == last {
+			continue
+		}
+		if _, err := c.BlockEvents(ctx, h); err != nil {
+			t.Fatalf("latest height %d: %v", h, err)
+		}
+		if _, err := c.Orders(ctx, h, markettypes.OrderStateOpen); err != nil {
+			t.Fatalf("latest height %d: %v", h, err)
+		}
+		last = h
+	}
+}
+
+// A refused transaction leaves the signer's sequence alone, and a wrong
+// sequence is corrected to the one the node expects, both while the
+// signer's own transactions wait in the mempool (the account's committed
+// sequence is behind them).
+func TestSignerSequenceWithTxsInMempool(t *testing.T) {
+	n := chaintest.Require(t)
+	ctx := ctxT(t, time.Minute)
+	c := chaintest.Dial(t, n)
+	alice := chaintest.Signer(t, c, n, "alice", "")
+	bob := chaintest.Address(t, c, n, "bob")
+	send := banktypes.NewMsgSend(alice.Address(), bob, sdk.NewCoins(sdk.NewInt64Coin(chaintest.Denom, 1)))
+
+	var hashes []string
+	broadcast := func(what string) {
+		t.Helper()
+		h, err := alice.Broadcast(ctx, send)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		hashes = append(hashes, h)
+	}
+	broadcast("first send")
+	seq := alice.Sequence()
+	_, err := alice.Broadcast(ctx, &markettypes.MsgCancelOrder{Tenant: alice.Actor(), OrderId: 999_999})
+	var txErr *chain.TxError
+	if !errors.As(err, &txErr) || txErr.Stage != chain.StageSimulate {
+		t.Fatalf("cancel of a missing order: want a simulate *TxError, got %v", err)
+	}
+	if alice.Sequence() != seq {
+		t.Fatalf("sequence %d after a refused tx, want %d", alice.Sequence(), seq)
+	}
+	broadcast("send after a refused tx")
+	alice.SetSequence(alice.Sequence() - 2)
+	broadcast("send with a sequence behind the mempool")
+	for _, h := range hashes {
+		if _, err := alice.WaitForTx(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestExpectedSequence(t *testing.T) {
+	for msg, want := range map[string]uint64{
+		"account sequence mismatch, expected 52, got 51: incorrect account sequence":                                                                                   52,
+		"rpc error: code = Unknown desc = account sequence mismatch, expected 7, got 12: incorrect account sequence [x/auth/ante/sigverify.go:370] with gas used: '1'": 7,
+		"incorrect account sequence": 0,
+	} {
+		got, ok := chain.ExpectedSequence(msg)
+		if got != want || ok != (want != 0) {
+			t.Errorf("%q: got %d %v, want %d", msg, got, ok, want)
+		}
+	}
+}

@@ -122,14 +122,28 @@ func (c *Client) Conn() *grpc.ClientConn { return c.conn }
 // Close closes the gRPC connection.
 func (c *Client) Close() error { return c.conn.Close() }
 
-// LatestHeight is the height of the node's latest committed block.
+// LatestHeight is the height of the node's latest committed block: the
+// last block the app has committed (ABCI Info), so the block's results
+// (BlockEvents) and its state (queries pinned with AtHeight, simulations)
+// are there to read.
+//
+// Not CometBFT's status: its latest_block_height is the block store's, and
+// CometBFT stores a block before the app executes it, so for a moment in
+// every block status names a height whose block_results do not exist yet
+// ("could not find results for height") and whose state queries fail
+// ("cannot query with height in the future"); a poller that hits that
+// moment loses a whole poll interval.
 func (c *Client) LatestHeight(ctx context.Context) (int64, error) {
-	st, err := c.rpc.Status(ctx)
+	info, err := c.rpc.ABCIInfo(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("status: %w", err)
+		return 0, fmt.Errorf("abci info: %w", err)
 	}
-	return st.SyncInfo.LatestBlockHeight, nil
+	return info.Response.LastBlockHeight, nil
 }
+
+// PollInterval is how often Follow asks for a new block; other pollers of
+// the chain (the challenge responder) use it too.
+func (c *Client) PollInterval() time.Duration { return c.poll }
 
 // AtHeight returns ctx with the x-cosmos-block-height header: every gRPC
 // query made with it reads the state as of that height, so queries issued

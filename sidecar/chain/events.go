@@ -245,7 +245,7 @@ func modeOf(ev abci.Event) string {
 // idempotent and resumable: the follower knows the last height it delivered,
 // continues at the next one whatever happened in between, and so joins the
 // height-pinned catch-up (state at H, events from H+1) without a gap or a
-// duplicate. The cost is one status call per poll interval and one
+// duplicate. The cost is one abci_info call per poll interval and one
 // block_results call per block, which is nothing at block times of seconds.
 func (c *Client) Follow(ctx context.Context, from int64, out chan<- Event) error {
 	next := from
@@ -257,7 +257,7 @@ func (c *Client) Follow(ctx context.Context, from int64, out chan<- Event) error
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			c.logger.Warn("follow: node status failed; retrying", "err", err)
+			c.logger.Warn("follow: latest height failed; retrying", "err", err)
 		}
 		for err == nil && next <= latest {
 			evs, berr := c.BlockEvents(ctx, next)

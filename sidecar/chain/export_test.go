@@ -13,3 +13,6 @@ func (s *Signer) Sequence() uint64 {
 	defer s.mu.Unlock()
 	return s.seq
 }
+
+// ExpectedSequence exposes expectedSequence to the tests.
+var ExpectedSequence = expectedSequence

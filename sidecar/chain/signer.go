@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -241,24 +243,60 @@ func (s *Signer) Broadcast(ctx context.Context, msgs ...sdk.Msg) (string, error)
 	}
 }
 
-// mismatch reports whether err is a sequence mismatch. CheckTx says so
-// with sdkerrors.ErrWrongSequence; a failed simulation carries only text,
-// so there the signer re-reads the account and compares sequences. Either
-// way the signer leaves with the chain's sequence.
+// mismatch reports whether err is a sequence mismatch that re-signing can
+// fix, and then moves the signer to the sequence the node expects. CheckTx
+// says so with sdkerrors.ErrWrongSequence; a failed simulation carries only
+// text, so there the error's message is matched. The node's message names
+// the sequence it expects, which counts this key's transactions still in
+// its mempool; only when it cannot be read does the signer re-read the
+// account (committed state).
+//
+// Any other refusal leaves the sequence alone: it used no sequence, so the
+// cached one is still right, while re-reading the account would move it
+// back behind this signer's own transactions in the mempool and make the
+// next broadcasts fail with a mismatch.
 func (s *Signer) mismatch(ctx context.Context, err error) bool {
 	var txErr *TxError
 	if !errors.As(err, &txErr) {
 		return false
 	}
+	var msg string
+	switch txErr.Stage {
+	case StageCheckTx:
+		if !errors.Is(err, sdkerrors.ErrWrongSequence) {
+			return false
+		}
+		msg = txErr.Log
+	case StageSimulate:
+		msg = txErr.Error()
+		if !strings.Contains(msg, sdkerrors.ErrWrongSequence.Error()) {
+			return false
+		}
+	default:
+		return false
+	}
 	before := s.seq
-	if rerr := s.refresh(ctx); rerr != nil {
+	if seq, ok := expectedSequence(msg); ok {
+		s.seq = seq
+	} else if rerr := s.refresh(ctx); rerr != nil {
 		s.logger.Warn("re-read account failed", "err", rerr)
 		return false
 	}
-	if txErr.Stage == StageCheckTx {
-		return errors.Is(err, sdkerrors.ErrWrongSequence)
+	return s.seq != before
+}
+
+// wrongSequence matches the ante handler's sequence mismatch message.
+var wrongSequence = regexp.MustCompile(`account sequence mismatch, expected (\d+), got \d+`)
+
+// expectedSequence reads the sequence a node expects from its mismatch
+// message.
+func expectedSequence(msg string) (uint64, bool) {
+	m := wrongSequence.FindStringSubmatch(msg)
+	if m == nil {
+		return 0, false
 	}
-	return txErr.Stage == StageSimulate && s.seq != before
+	seq, err := strconv.ParseUint(m[1], 10, 64)
+	return seq, err == nil
 }
 
 // refresh reads the account number and sequence from the chain.

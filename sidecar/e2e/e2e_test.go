@@ -28,7 +28,6 @@ import (
 	"time"
 
 	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
-	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	sidecarcmd "github.com/crucible-network/crucible/cmd/crucible-sidecar/cmd"
 	"github.com/crucible-network/crucible/sidecar/api"
@@ -50,6 +49,10 @@ const childEnv = "CRUCIBLE_E2E_SIDECAR_CHILD"
 
 const gpuModel = "NVIDIA H100 80GB HBM3"
 
+// pollInterval is the sidecars' --poll-interval: how often they ask the
+// node for a new block.
+const pollInterval = 100 * time.Millisecond
+
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -68,7 +71,7 @@ func TestMain(m *testing.M) {
 
 // ---------------------------------------------------------------- helpers
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -79,7 +82,7 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 	}
 }
 
-func waitBlocks(t *testing.T, n *network.Network, blocks int64) {
+func waitBlocks(t testing.TB, n *network.Network, blocks int64) {
 	t.Helper()
 	h, err := n.LatestHeight()
 	if err != nil {
@@ -135,17 +138,13 @@ type provider struct {
 	home    string
 }
 
-func newProvider(t *testing.T, ctx context.Context, c *chain.Client, n *network.Network, name, prefix string) provider {
+func newProvider(t testing.TB, ctx context.Context, c *chain.Client, n *network.Network, name, prefix string) provider {
 	t.Helper()
 	ownerName, hotName := name+"-owner", name+"-hot"
 	owner := chaintest.AddKey(t, c, n, ownerName, 5_000_000_000)
 	hot := chaintest.AddKey(t, c, n, hotName, 50_000_000)
 	ownerSigner := chaintest.Signer(t, c, n, ownerName, "")
-	msgTypes := append([]string{
-		sdk.MsgTypeURL(&attesttypes.MsgCommitProof{}),
-		sdk.MsgTypeURL(&attesttypes.MsgRevealProof{}),
-	}, chaintest.ProviderMsgTypes...)
-	if err := chaintest.Grant(ctx, ownerSigner, hot, msgTypes...); err != nil {
+	if err := chaintest.Grant(ctx, ownerSigner, hot, chaintest.SidecarMsgTypes...); err != nil {
 		t.Fatal(err)
 	}
 
@@ -231,7 +230,7 @@ type instance struct {
 	once   sync.Once
 }
 
-func startInProcess(t *testing.T, p provider) *instance {
+func startInProcess(t testing.TB, p provider) *instance {
 	t.Helper()
 	plugins := sidecarcmd.DefaultPlugins()
 	rec := &recorder{}
@@ -247,7 +246,7 @@ func startInProcess(t *testing.T, p provider) *instance {
 	logs := &syncBuffer{}
 	root.SetOut(io.Discard)
 	root.SetErr(logs)
-	root.SetArgs([]string{"start", "--home", p.home, "--poll-interval", "100ms", "--log-format", "json"})
+	root.SetArgs([]string{"start", "--home", p.home, "--poll-interval", pollInterval.String(), "--log-format", "json"})
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{logs: logs, rec: rec, cancel: cancel, done: make(chan error, 1)}
 	go func() { in.done <- root.ExecuteContext(ctx) }()
@@ -266,7 +265,7 @@ func startInProcess(t *testing.T, p provider) *instance {
 
 // waitReady waits for the tenant API address and the engine's catch-up in
 // the logs and returns the API's base URL.
-func waitReady(t *testing.T, logs func() string) string {
+func waitReady(t testing.TB, logs func() string) string {
 	t.Helper()
 	var addr string
 	waitFor(t, "the sidecar to serve and catch up", 90*time.Second, func() bool {
@@ -281,7 +280,7 @@ func waitReady(t *testing.T, logs func() string) string {
 }
 
 // stop cancels the sidecar (SIGINT) and waits for start to return.
-func (in *instance) stop(t *testing.T) {
+func (in *instance) stop(t testing.TB) {
 	t.Helper()
 	in.once.Do(func() {
 		in.cancel()
@@ -312,7 +311,7 @@ func startChild(t *testing.T, p provider, name string) *child {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cmd := exec.Command(os.Args[0], "start", "--home", p.home, "--poll-interval", "100ms", "--log-format", "json")
+	cmd := exec.Command(os.Args[0], "start", "--home", p.home, "--poll-interval", pollInterval.String(), "--log-format", "json")
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
@@ -392,12 +391,12 @@ type tenant struct {
 	apiSign api.Signer
 }
 
-func newTenant(t *testing.T, c *chain.Client, n *network.Network) tenant {
+func newTenant(t testing.TB, c *chain.Client, n *network.Network) tenant {
 	t.Helper()
 	return tenant{signer: chaintest.Signer(t, c, n, "alice", ""), apiSign: keySigner(t, c, n, "alice")}
 }
 
-func keySigner(t *testing.T, c *chain.Client, n *network.Network, name string) api.KeyringSigner {
+func keySigner(t testing.TB, c *chain.Client, n *network.Network, name string) api.KeyringSigner {
 	t.Helper()
 	kr, err := chain.OpenKeyring(chaintest.ChainConfig(n, name, ""), c.Encoding().Codec)
 	if err != nil {
@@ -498,7 +497,7 @@ func apiErr(t *testing.T, err error, status int, code string) {
 }
 
 // providerHealthy checks the responder kept the provider out of jail.
-func providerHealthy(t *testing.T, ctx context.Context, c *chain.Client, p provider) {
+func providerHealthy(t testing.TB, ctx context.Context, c *chain.Client, p provider) {
 	t.Helper()
 	prov, err := c.GetProvider(ctx, 0, p.addr)
 	if err != nil {

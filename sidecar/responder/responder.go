@@ -77,6 +77,9 @@ func New(client *chain.Client, signer Submitter, p prover.Prover, provider strin
 // WithPollInterval sets how often the chain is polled (default 1s).
 func (r *Responder) WithPollInterval(d time.Duration) *Responder { r.poll = d; return r }
 
+// PollInterval is how often the chain is polled.
+func (r *Responder) PollInterval() time.Duration { return r.poll }
+
 // Run polls for challenges until ctx ends.
 func (r *Responder) Run(ctx context.Context) error {
 	t := time.NewTicker(r.poll)

@@ -57,7 +57,10 @@ func builtinPlugins() Plugins {
 				return nil, fmt.Errorf("prover: %w", err)
 			}
 			d.Logger.Info("prover ready", "backend", p.Name())
-			return responder.New(d.Chain, d.Signer, p, d.Provider, d.Metrics, d.Logger), nil
+			// The responder polls for challenges as often as the engine
+			// polls for blocks (--poll-interval).
+			return responder.New(d.Chain, d.Signer, p, d.Provider, d.Metrics, d.Logger).
+				WithPollInterval(d.Chain.PollInterval()), nil
 		},
 		Services: []func(Deps) (Service, error){
 			func(d Deps) (Service, error) { return gpuMetrics{d}, nil },

@@ -25,6 +25,7 @@ import (
 	"github.com/crucible-network/crucible/sidecar/chain"
 	"github.com/crucible-network/crucible/sidecar/config"
 	"github.com/crucible-network/crucible/testutil/network"
+	attesttypes "github.com/crucible-network/crucible/x/attest/types"
 	markettypes "github.com/crucible-network/crucible/x/market/types"
 	providertypes "github.com/crucible-network/crucible/x/provider/types"
 )
@@ -81,11 +82,17 @@ func Require(t testing.TB) *network.Network {
 // ChainConfig is a chain section for node0 that signs with keyName from
 // node0's test keyring and acts for provider ("" for none).
 func ChainConfig(n *network.Network, keyName, provider string) config.ChainConfig {
-	nd := n.Layout.Nodes[0]
+	return LayoutChainConfig(n.Layout, keyName, provider)
+}
+
+// LayoutChainConfig is ChainConfig for node0 of a laid-out network, in
+// this process or not (e.g. crucibled processes started from its homes).
+func LayoutChainConfig(l *network.Layout, keyName, provider string) config.ChainConfig {
+	nd := l.Nodes[0]
 	return config.ChainConfig{
 		GRPCAddr:        nd.GRPCAddress(),
 		RPCAddr:         nd.RPCAddress(),
-		ChainID:         n.Layout.ChainID,
+		ChainID:         l.ChainID,
 		ProviderAddress: provider,
 		HotKeyName:      keyName,
 		KeyringDir:      nd.Home,
@@ -217,6 +224,13 @@ var ProviderMsgTypes = []string{
 	sdk.MsgTypeURL(&markettypes.MsgCloseBid{}),
 	sdk.MsgTypeURL(&markettypes.MsgSubmitResult{}),
 }
+
+// SidecarMsgTypes are the messages a provider owner grants the hot key of
+// a sidecar that also answers proof-of-compute challenges.
+var SidecarMsgTypes = append([]string{
+	sdk.MsgTypeURL(&attesttypes.MsgCommitProof{}),
+	sdk.MsgTypeURL(&attesttypes.MsgRevealProof{}),
+}, ProviderMsgTypes...)
 
 // Grant grants grantee a generic authorization for each msg type, from the
 // owner signer's account.
