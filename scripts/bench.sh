@@ -117,6 +117,10 @@ gobench unitproduct ./x/attest/poc '^(BenchmarkUnitProduct|BenchmarkPlainLoop)$'
 gobench reveal ./x/attest/keeper '^BenchmarkRevealProof$' 1s -benchmem
 gobench cpuprover ./sidecar/prover '^BenchmarkCPUProver$' 3s
 
+# The sidecar's reaction times on an in-process chain (real start command,
+# 300 ms blocks, 100 ms poll): ~80 s.
+gobench sidecar ./sidecar/e2e '^BenchmarkSidecarLatency$' 1x
+
 log "gpu: crucible-sidecar prover selftest --backend cuda"
 gpu_row="not measured: no GPU in this run"
 if $GO build -o "$TMP/crucible-sidecar" ./cmd/crucible-sidecar >"$TMP/gpu.txt" 2>&1; then
@@ -200,6 +204,26 @@ done
 m=$(metric cpuprover BenchmarkCPUProver MAC/s)
 row "prover" "CPU prover, whole challenge (TestParams, all $(nproc) cores)" "$(fmtn "$(calc 'm / 1e9' "m=$m")" '%.2f G int8 MAC/s')" "" "sidecar/prover BenchmarkCPUProver"
 row "prover" "CUDA prover" "$gpu_row" "" "crucible-sidecar prover selftest --backend cuda"
+
+# Sidecar reaction times: from the moment the node has committed the block
+# (order or challenge) to the sidecar's tx in the mempool, and in a block.
+for pair in "OrderToBid order-to-bid order's block -> bid" "ChallengeToCommit challenge-to-commit challenge's block -> commit"; do
+	read -r sub name label <<<"$pair"
+	bn="BenchmarkSidecarLatency/$sub"
+	poll=$(metric sidecar "$bn" sidecar-poll-ms)
+	blk=$(metric sidecar "$bn" block-interval-ms-p50)
+	nsamp=$(metric sidecar "$bn" "$name-samples")
+	for where in mempool block; do
+		in="in the mempool"
+		[[ $where == block ]] && in="included in a block"
+		p50=$(metric sidecar "$bn" "$name-$where-ms-p50")
+		p90=$(metric sidecar "$bn" "$name-$where-ms-p90")
+		pmax=$(metric sidecar "$bn" "$name-$where-ms-max")
+		fig="n/a"
+		[[ -n $p50 ]] && fig="$(fmtn "$p50" '%.0f') / $(fmtn "$p90" '%.0f') / $(fmtn "$pmax" '%.0f') ms (n=$(fmtn "$nsamp" '%.0f'))"
+		row "sidecar" "$label $in, p50 / p90 / max (poll $(fmtn "$poll" '%.0f') ms, blocks $(fmtn "$blk" '%.0f') ms)" "$fig" "" "sidecar/e2e BenchmarkSidecarLatency/$sub"
+	done
+done
 
 ELAPSED=$(($(date +%s) - T0))
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
