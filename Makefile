@@ -16,7 +16,7 @@ LDFLAGS := -X $(SDK_VERSION_PKG).Name=crucible \
            -X $(SDK_VERSION_PKG).Version=$(VERSION) \
            -X $(SDK_VERSION_PKG).Commit=$(COMMIT)
 
-.PHONY: all build install test test-short bench lint proto-gen proto-check localnet localnet-multi demo clean
+.PHONY: all build install test test-short bench fuzz lint proto-gen proto-check localnet localnet-multi demo clean
 
 all: build
 
@@ -40,6 +40,10 @@ test-short:
 ## bench: every benchmark in one run, one table (also in bench/results.md); BENCH_QUICK=1 skips 100k leases
 bench:
 	GO=$(GO) bash scripts/bench.sh
+
+## fuzz: every fuzz target for FUZZTIME each (default 60s; seeds already run in make test)
+fuzz:
+	GO=$(GO) bash scripts/fuzz.sh
 
 ## lint: go vet + staticcheck (installed through the Go proxy into .tools/bin)
 lint: $(TOOLS_BIN)/staticcheck
