@@ -1,16 +1,14 @@
 package app_test
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/crucible-network/crucible/testutil/apptest"
+	"github.com/crucible-network/crucible/testutil/procnet"
 	attesttypes "github.com/crucible-network/crucible/x/attest/types"
 	markettypes "github.com/crucible-network/crucible/x/market/types"
 )
@@ -18,23 +16,12 @@ import (
 // vmHWM is this process's peak resident set size in MiB (VmHWM in
 // /proc/self/status), or -1 where that file is unavailable.
 func vmHWM(tb testing.TB) float64 {
-	f, err := os.Open("/proc/self/status")
+	m, err := procnet.ReadMem(os.Getpid())
 	if err != nil {
-		tb.Logf("no /proc/self/status: %v", err)
+		tb.Logf("no peak RSS: %v", err)
 		return -1
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return kb / 1024
-		}
-	}
-	return -1
+	return m.Peak
 }
 
 // countActive returns the number of ACTIVE leases and of open (not yet

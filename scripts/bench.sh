@@ -117,6 +117,15 @@ gobench unitproduct ./x/attest/poc '^(BenchmarkUnitProduct|BenchmarkPlainLoop)$'
 gobench reveal ./x/attest/keeper '^BenchmarkRevealProof$' 1s -benchmem
 gobench cpuprover ./sidecar/prover '^BenchmarkCPUProver$' 3s
 
+# crucibled and crucible-sidecar as real processes: a genesis holding n
+# ACTIVE leases, imported by a one-validator node, then a load of signed
+# transactions while /proc is sampled (bench/nodebench).
+node_sizes=(1000 100000)
+[[ $QUICK == 1 ]] && node_sizes=(1000)
+for n in "${node_sizes[@]}"; do
+	gobench "node$n" ./bench/nodebench "^BenchmarkNodePeakRSS\$/^leases=$n\$" 1x
+done
+
 # The sidecar's reaction times on an in-process chain (real start command,
 # 300 ms blocks, 100 ms poll): ~80 s.
 gobench sidecar ./sidecar/e2e '^BenchmarkSidecarLatency$' 1x
@@ -180,8 +189,21 @@ for n in "${sizes[@]}"; do
 	heap=$(metric "scale$n" "BenchmarkScaleBlockPeakRSS/leases=$n" heap-inuse-MiB)
 	row "memory" "Go test process peak RSS, $n-lease setup and blocks (Go heap in use at the end)" "$(fmtn "$rss" '%.0f MiB') ($(fmtn "$heap" '%.0f MiB'))" "" "BenchmarkScaleBlockPeakRSS (VmHWM)"
 done
-row "memory" "crucibled peak RSS at 100k leases" "not measured: the 100k state is built in the test process instead (rows above)" "" ""
-row "memory" "crucible-sidecar RSS" "not measured: needs a running chain and sidecar (make demo), not part of this run" "" ""
+for n in "${node_sizes[@]}"; do
+	bn="BenchmarkNodePeakRSS/leases=$n"
+	imp=$(metric "node$n" "$bn" crucibled-import-peak-RSS-MiB)
+	steady=$(metric "node$n" "$bn" crucibled-steady-peak-RSS-MiB)
+	side=$(metric "node$n" "$bn" sidecar-peak-RSS-MiB)
+	tps=$(metric "node$n" "$bn" tx/s)
+	gen=$(metric "node$n" "$bn" genesis-MiB)
+	target=""
+	[[ $n == 100000 ]] && target="< 2048 MiB $(verdict "$steady" '<=' 2048)"
+	row "memory" "crucibled peak RSS, $n active leases, under load ($(fmtn "$tps" '%.0f') tx/s), after the genesis import" "$(fmtn "$steady" '%.0f MiB')" "$target" "bench/nodebench $bn"
+	row "memory" "crucibled peak RSS, $n active leases, genesis import included ($(fmtn "$gen" '%.0f') MiB genesis)" "$(fmtn "$imp" '%.0f MiB')" "" "bench/nodebench $bn"
+	target=""
+	[[ $n == 100000 ]] && target="< 200 MiB $(verdict "$side" '<=' 200)"
+	row "memory" "crucible-sidecar peak RSS, same run" "$(fmtn "$side" '%.0f MiB')" "$target" "bench/nodebench $bn"
+done
 
 # Proof of compute.
 v=$(metric verify BenchmarkVerifyReveal/production ns/op)

@@ -98,9 +98,8 @@ func New(l Logger, opts Options) (*Network, error) {
 }
 
 func start(nd Node, layout *Layout, opts Options, serve bool) (*Running, error) {
-	cmtCfg := cmtcfg.DefaultConfig()
-	cmtCfg.SetRoot(nd.Home)
-	if err := readCometConfig(cmtCfg); err != nil {
+	cmtCfg, err := CometConfig(nd.Home)
+	if err != nil {
 		return nil, err
 	}
 	if !serve {
@@ -191,6 +190,17 @@ func start(nd Node, layout *Layout, opts Options, serve bool) (*Running, error) 
 	return r, nil
 }
 
+// CometConfig loads the CometBFT configuration of a node home
+// (home/config/config.toml over CometBFT's defaults).
+func CometConfig(home string) (*cmtcfg.Config, error) {
+	cfg := cmtcfg.DefaultConfig()
+	cfg.SetRoot(home)
+	if err := readCometConfig(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
 // readCometConfig loads home/config/config.toml into cfg.
 func readCometConfig(cfg *cmtcfg.Config) error {
 	v := newViper()
@@ -206,13 +216,16 @@ func readCometConfig(cfg *cmtcfg.Config) error {
 	return cfg.ValidateBasic()
 }
 
-// LatestHeight is the last committed height of node 0.
+// LatestHeight is the last height node 0's app has committed (ABCI Info).
+// Not CometBFT's status, which names a block as soon as it is stored, before
+// the app has executed it: a gRPC query right after WaitForHeight(1) then
+// failed with "please wait for first block" now and then.
 func (n *Network) LatestHeight() (int64, error) {
-	st, err := n.Nodes[0].RPCClient.Status(context.Background())
+	info, err := n.Nodes[0].RPCClient.ABCIInfo(context.Background())
 	if err != nil {
 		return 0, err
 	}
-	return st.SyncInfo.LatestBlockHeight, nil
+	return info.Response.LastBlockHeight, nil
 }
 
 // WaitForHeight waits until node 0 has committed height h.

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/crucible-network/crucible/testutil/network"
 )
 
 // BuildBinary builds ./cmd/<name> of this module into dir and returns its path.
@@ -47,15 +49,18 @@ type Net struct {
 
 // Layout is the testnet.json written by `crucibled testnet init-files`.
 type Layout struct {
-	ChainID string `json:"chain_id"`
-	Nodes   []struct {
-		Moniker  string `json:"moniker"`
-		Home     string `json:"home"`
-		Operator string `json:"operator"`
-		RPC      string `json:"rpc"`
-		GRPC     string `json:"grpc"`
-		API      string `json:"api"`
-	} `json:"nodes"`
+	ChainID string       `json:"chain_id"`
+	Nodes   []LayoutNode `json:"nodes"`
+}
+
+// LayoutNode is one node of a Layout.
+type LayoutNode struct {
+	Moniker  string `json:"moniker"`
+	Home     string `json:"home"`
+	Operator string `json:"operator"`
+	RPC      string `json:"rpc"`  // tcp://127.0.0.1:port
+	GRPC     string `json:"grpc"` // 127.0.0.1:port
+	API      string `json:"api"`  // http://127.0.0.1:port
 }
 
 // New lays out n validators under dir with free loopback ports. Every
@@ -72,12 +77,32 @@ func New(t testing.TB, bin, dir string, n int, extraArgs ...string) *Net {
 	if err != nil {
 		t.Fatal(err)
 	}
-	net := &Net{t: t, Bin: bin, Dir: dir, N: n, procs: map[int]*exec.Cmd{}}
-	if err := json.Unmarshal(bz, &net.Layout); err != nil {
+	var layout Layout
+	if err := json.Unmarshal(bz, &layout); err != nil {
 		t.Fatal(err)
 	}
+	return Attach(t, bin, dir, layout)
+}
+
+// Attach runs the nodes of a network laid out elsewhere (node homes that
+// `crucibled start --home` accepts) with bin; their logs go under dir.
+// Every process it starts is stopped by t.Cleanup.
+func Attach(t testing.TB, bin, dir string, layout Layout) *Net {
+	t.Helper()
+	net := &Net{t: t, Bin: bin, Dir: dir, N: len(layout.Nodes), Layout: layout, procs: map[int]*exec.Cmd{}}
 	t.Cleanup(net.StopAll)
 	return net
+}
+
+// LayoutOf is the Layout of homes written by network.InitFiles (what
+// `crucibled testnet init-files` summarises in testnet.json).
+func LayoutOf(l *network.Layout) Layout {
+	out := Layout{ChainID: l.ChainID}
+	for _, n := range l.Nodes {
+		out.Nodes = append(out.Nodes, LayoutNode{Moniker: n.Moniker, Home: n.Home, Operator: n.Address.String(),
+			RPC: n.RPCAddress(), GRPC: n.GRPCAddress(), API: n.APIAddress()})
+	}
+	return out
 }
 
 // Start starts node i (its log goes to dir/node<i>.log, appended).
@@ -99,6 +124,16 @@ func (n *Net) Start(i int) {
 		n.t.Fatal(err)
 	}
 	n.procs[i] = cmd
+}
+
+// Pid is the process id of node i, or 0 when it is not running.
+func (n *Net) Pid(i int) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if cmd := n.procs[i]; cmd != nil {
+		return cmd.Process.Pid
+	}
+	return 0
 }
 
 // StartAll starts every node.
