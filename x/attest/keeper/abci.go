@@ -10,6 +10,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/crucible-network/crucible/internal/heightqueue"
 	"github.com/crucible-network/crucible/x/attest/types"
 	providertypes "github.com/crucible-network/crucible/x/provider/types"
 )
@@ -233,20 +234,10 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 		return err
 	}
 	now := blockHeight(ctx)
-	iter, err := k.Deadlines.Iterate(ctx, collections.NewPrefixUntilPairRange[int64, uint64](now))
+	keys, err := heightqueue.Due(ctx, k.Deadlines, now, params.MaxExpiriesPerBlock)
 	if err != nil {
 		return err
 	}
-	var keys []collections.Pair[int64, uint64]
-	for ; iter.Valid() && uint32(len(keys)) < params.MaxExpiriesPerBlock; iter.Next() {
-		key, err := iter.Key()
-		if err != nil {
-			iter.Close()
-			return err
-		}
-		keys = append(keys, key)
-	}
-	iter.Close()
 	for _, key := range keys {
 		if err := k.Deadlines.Remove(ctx, key); err != nil {
 			return err
@@ -283,21 +274,10 @@ func (k Keeper) pruneFinished(ctx context.Context, params types.Params, now int6
 	if params.FinishedRetentionBlocks == 0 || now <= int64(params.FinishedRetentionBlocks) {
 		return nil
 	}
-	cutoff := now - int64(params.FinishedRetentionBlocks)
-	iter, err := k.Finished.Iterate(ctx, collections.NewPrefixUntilPairRange[int64, uint64](cutoff))
+	keys, err := heightqueue.Due(ctx, k.Finished, now-int64(params.FinishedRetentionBlocks), params.MaxScheduleGpusPerBlock)
 	if err != nil {
 		return err
 	}
-	var keys []collections.Pair[int64, uint64]
-	for ; iter.Valid() && uint32(len(keys)) < params.MaxScheduleGpusPerBlock; iter.Next() {
-		key, err := iter.Key()
-		if err != nil {
-			iter.Close()
-			return err
-		}
-		keys = append(keys, key)
-	}
-	iter.Close()
 	if len(keys) == 0 {
 		return nil
 	}

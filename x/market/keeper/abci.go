@@ -8,6 +8,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/crucible-network/crucible/internal/heightqueue"
 	"github.com/crucible-network/crucible/x/market/types"
 )
 
@@ -45,24 +46,7 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 
 // dueKeys returns up to limit keys of queue whose height is <= now.
 func dueKeys(ctx context.Context, queue collections.KeySet[collections.Pair[int64, uint64]], limit uint32) ([]collections.Pair[int64, uint64], error) {
-	if limit == 0 {
-		return nil, nil
-	}
-	now := sdk.UnwrapSDKContext(ctx).BlockHeight()
-	iter, err := queue.Iterate(ctx, collections.NewPrefixUntilPairRange[int64, uint64](now))
-	if err != nil {
-		return nil, err
-	}
-	defer iter.Close()
-	var keys []collections.Pair[int64, uint64]
-	for ; iter.Valid() && uint32(len(keys)) < limit; iter.Next() {
-		key, err := iter.Key()
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, key)
-	}
-	return keys, nil
+	return heightqueue.Due(ctx, queue, sdk.UnwrapSDKContext(ctx).BlockHeight(), limit)
 }
 
 // processLeaseEnds closes up to limit leases whose end_height has come and

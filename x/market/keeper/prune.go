@@ -9,6 +9,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/crucible-network/crucible/internal/heightqueue"
 	"github.com/crucible-network/crucible/x/market/types"
 )
 
@@ -41,21 +42,10 @@ func (k Keeper) pruneClosed(ctx context.Context, params types.Params, limit uint
 	if params.ClosedRetentionBlocks == 0 || now <= int64(params.ClosedRetentionBlocks) || limit == 0 {
 		return nil
 	}
-	cutoff := now - int64(params.ClosedRetentionBlocks)
-	iter, err := k.ClosedQueue.Iterate(ctx, collections.NewPrefixUntilPairRange[int64, uint64](cutoff))
+	keys, err := heightqueue.Due(ctx, k.ClosedQueue, now-int64(params.ClosedRetentionBlocks), limit)
 	if err != nil {
 		return err
 	}
-	var keys []collections.Pair[int64, uint64]
-	for ; iter.Valid() && uint32(len(keys)) < limit; iter.Next() {
-		key, err := iter.Key()
-		if err != nil {
-			iter.Close()
-			return err
-		}
-		keys = append(keys, key)
-	}
-	iter.Close()
 	if len(keys) == 0 {
 		return nil
 	}
