@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/big"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,6 +12,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/crucible-network/crucible/testutil/fuzzcorpus"
 	"github.com/crucible-network/crucible/x/escrow/keeper"
 	"github.com/crucible-network/crucible/x/escrow/types"
 )
@@ -301,14 +301,9 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	if os.Getenv("CRUCIBLE_WRITE_FUZZ_CORPUS") == "" {
 		t.Skip("set CRUCIBLE_WRITE_FUZZ_CORPUS=1 to rewrite testdata/fuzz/FuzzEscrowMsgServer")
 	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzEscrowMsgServer")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	seeds := map[string][]any{}
 	for name, data := range escrowFuzzSeeds() {
-		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		seeds[name] = []any{data}
 	}
+	fuzzcorpus.Write(t, "FuzzEscrowMsgServer", seeds)
 }

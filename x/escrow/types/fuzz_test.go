@@ -2,9 +2,7 @@ package types_test
 
 import (
 	"bytes"
-	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,6 +11,7 @@ import (
 	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/crucible-network/crucible/testutil/fuzzcorpus"
 	"github.com/crucible-network/crucible/x/escrow/types"
 )
 
@@ -148,30 +147,5 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	if os.Getenv("CRUCIBLE_WRITE_FUZZ_CORPUS") == "" {
 		t.Skip("set CRUCIBLE_WRITE_FUZZ_CORPUS=1 to rewrite testdata/fuzz/FuzzMsgs")
 	}
-	writeCorpus(t, "FuzzMsgs", fuzzSeeds(t))
-}
-
-// writeCorpus writes seeds in the "go test fuzz v1" file format.
-func writeCorpus(t *testing.T, target string, seeds map[string][]any) {
-	dir := filepath.Join("testdata", "fuzz", target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, args := range seeds {
-		var b strings.Builder
-		b.WriteString("go test fuzz v1\n")
-		for _, a := range args {
-			switch v := a.(type) {
-			case uint8:
-				fmt.Fprintf(&b, "byte(%q)\n", v)
-			case []byte:
-				fmt.Fprintf(&b, "[]byte(%q)\n", v)
-			default:
-				t.Fatalf("unsupported corpus value %T", a)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	fuzzcorpus.Write(t, "FuzzMsgs", fuzzSeeds(t))
 }

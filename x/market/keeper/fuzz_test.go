@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/big"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +21,7 @@ import (
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 	distrtypes "github.com/cosmos/cosmos-sdk/x/distribution/types"
 
+	"github.com/crucible-network/crucible/testutil/fuzzcorpus"
 	escrowkeeper "github.com/crucible-network/crucible/x/escrow/keeper"
 	escrowtypes "github.com/crucible-network/crucible/x/escrow/types"
 	"github.com/crucible-network/crucible/x/market/keeper"
@@ -517,14 +517,9 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	if os.Getenv("CRUCIBLE_WRITE_FUZZ_CORPUS") == "" {
 		t.Skip("set CRUCIBLE_WRITE_FUZZ_CORPUS=1 to rewrite testdata/fuzz/FuzzMarketMsgServer")
 	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzMarketMsgServer")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	seeds := map[string][]any{}
 	for name, data := range marketFuzzSeeds() {
-		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		seeds[name] = []any{data}
 	}
+	fuzzcorpus.Write(t, "FuzzMarketMsgServer", seeds)
 }
