@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+
 	"cosmossdk.io/core/address"
 
 	"github.com/cosmos/cosmos-sdk/codec"
@@ -52,8 +54,11 @@ func crucibleStoreKeys() []string {
 
 // initCrucibleKeepers builds the keepers of Crucible's own modules.
 func (app *App) initCrucibleKeepers(cdc codec.Codec, keys map[string]*storetypes.KVStoreKey, authority string, ac address.Codec) {
+	// x/provider checks GPU classes against x/attest's class_sizes; the
+	// attest keeper is built below (it needs the provider keeper), so the
+	// provider keeper gets a handle that reads it through the app.
 	app.ProviderKeeper = providerkeeper.NewKeeper(cdc,
-		runtime.NewKVStoreService(keys[providertypes.StoreKey]), ac, app.BankKeeper, authority)
+		runtime.NewKVStoreService(keys[providertypes.StoreKey]), ac, app.BankKeeper, attestClasses{&app.AttestKeeper}, authority)
 	app.EscrowKeeper = escrowkeeper.NewKeeper(cdc,
 		runtime.NewKVStoreService(keys[escrowtypes.StoreKey]), ac, app.BankKeeper, app.DistrKeeper, authority)
 	app.MarketKeeper = marketkeeper.NewKeeper(cdc,
@@ -61,6 +66,13 @@ func (app *App) initCrucibleKeepers(cdc codec.Codec, keys map[string]*storetypes
 		app.ProviderKeeper, app.EscrowKeeper, authority)
 	app.AttestKeeper = attestkeeper.NewKeeper(cdc,
 		runtime.NewKVStoreService(keys[attesttypes.StoreKey]), ac, app.ProviderKeeper, app.MarketKeeper, authority)
+}
+
+// attestClasses gives x/provider x/attest's GPU class check.
+type attestClasses struct{ k *attestkeeper.Keeper }
+
+func (a attestClasses) CheckGPUClass(ctx context.Context, class string) error {
+	return a.k.CheckGPUClass(ctx, class)
 }
 
 // crucibleModules returns the app modules of Crucible's own modules.

@@ -558,6 +558,10 @@ func (e *Engine) plan(st *state, o markettypes.Order) (gpus []string, price sdk.
 		if !markettypes.GPUMatches(spec.Gpu, g) {
 			continue
 		}
+		// The chain refuses GPUs not verified within the order's window.
+		if !markettypes.GPUVerifiedWithin(g, spec.VerifiedWithinBlocks, st.height+1) {
+			continue
+		}
 		local := st.local[g.Uuid]
 		rule, ok := e.cfg.Bid.RuleFor(local.Name, local.Class)
 		if !ok {

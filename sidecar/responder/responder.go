@@ -143,15 +143,22 @@ func (r *Responder) Step(ctx context.Context) error {
 		if s.busy || s.failed != nil {
 			continue
 		}
+		// Deadlines are in block header time (unix ms); the chain also
+		// accepts the grace blocks whatever their time, so only work that
+		// is clearly too late (past the deadline by clockSkew on our clock,
+		// and past the grace blocks) is skipped.
+		late := func(deadlineMs, graceHeight int64) bool {
+			return time.Now().Add(-clockSkew).UnixMilli() > deadlineMs && height > graceHeight
+		}
 		switch c.State {
 		case attesttypes.ChallengeStatePendingCommit:
-			if height > c.CommitDeadline {
+			if late(c.CommitDeadlineMs, c.IssuedHeight+attesttypes.CommitGraceBlocks) {
 				continue
 			}
 			s.busy = true
 			go r.commit(ctx, s)
 		case attesttypes.ChallengeStateCommitted:
-			if height < c.CommitHeight+1 || height > c.RevealDeadline {
+			if height < c.CommitHeight+1 || late(c.RevealDeadlineMs, c.CommitHeight+attesttypes.RevealGraceBlocks) {
 				continue // sample block not there yet, or too late
 			}
 			s.busy = true
@@ -175,6 +182,10 @@ func (r *Responder) done(s *session, err error) {
 		}
 	}
 }
+
+// clockSkew is how far this host's clock may be from the chain's header
+// time before the responder gives up on a challenge as too late.
+const clockSkew = 5 * time.Second
 
 // errPermanent marks failures that retrying cannot fix.
 var errPermanent = errors.New("permanent")
@@ -223,7 +234,7 @@ func (r *Responder) commit(ctx context.Context, s *session) {
 			r.metrics.ChallengeLatency.Observe(time.Since(s.seen).Seconds())
 		}
 		r.logger.Info("challenge committed", "challenge", s.ch.Id, "height", res.Height,
-			"issued", s.ch.IssuedHeight, "deadline", s.ch.CommitDeadline)
+			"issued", s.ch.IssuedHeight, "deadline_in", time.Until(time.UnixMilli(s.ch.CommitDeadlineMs)).Round(time.Millisecond))
 		return nil
 	}()
 	r.done(s, err)

@@ -7,33 +7,37 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 	govv1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1"
 
-	"github.com/crucible-network/crucible/x/attest/poc"
 	attesttypes "github.com/crucible-network/crucible/x/attest/types"
 	providertypes "github.com/crucible-network/crucible/x/provider/types"
 )
 
 // LocalnetGenesis tunes a genesis for loopback networks, tests and the demo:
 // proof-of-compute challenges at the CPU prover's test size for every GPU
-// class, every GPU challenged in every 15-block window with 5-block commit
-// and reveal windows; a 20-block provider unbonding; a 30-second governance
-// voting period. Production genesis keeps the modules' defaults.
+// class (with the test class's reference time), plus the "test" class that
+// only localnets define; every provider challenged in every 15-second window;
+// a 20-block provider unbonding and jail; a 30-second governance voting
+// period. Production genesis keeps the modules' defaults.
+// LocalnetWindowMs is the challenge window of localnets: 15 s of header time.
+const LocalnetWindowMs = 15_000
+
 func LocalnetGenesis(cdc codec.Codec, state map[string]json.RawMessage) error {
 	var ag attesttypes.GenesisState
 	if err := cdc.UnmarshalJSON(state[attesttypes.ModuleName], &ag); err != nil {
 		return err
 	}
-	test := attesttypes.NewProofSize(poc.TestParams())
+	test := attesttypes.TestClassSize()
+	hasTest := false
 	for i := range ag.Params.ClassSizes {
-		ag.Params.ClassSizes[i].ProofSize = test
+		ag.Params.ClassSizes[i].ProofSize = test.ProofSize
+		ag.Params.ClassSizes[i].ReferenceProofMs = test.ReferenceProofMs
+		hasTest = hasTest || ag.Params.ClassSizes[i].Class == attesttypes.ClassTest
 	}
-	ag.Params.DefaultSize = test
-	ag.Params.WindowBlocks = 15
+	if !hasTest {
+		ag.Params.ClassSizes = append(ag.Params.ClassSizes, test)
+	}
+	ag.Params.WindowMs = LocalnetWindowMs
 	ag.Params.ChallengeRateBps = 10_000
-	ag.Params.CommitWindowBlocks = 5
-	ag.Params.RevealWindowBlocks = 5
-	if ag.Params.BlockHashRetention < 30 {
-		ag.Params.BlockHashRetention = 30
-	}
+	ag.Params.RevealWindowMs = 5_000
 	if err := ag.Params.Validate(); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ package cmd
 
 import (
 	"os"
+	"path/filepath"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ import (
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/config"
+	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/server"
 	serverconfig "github.com/cosmos/cosmos-sdk/server/config"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
@@ -60,7 +62,7 @@ func NewRootCmd() *cobra.Command {
 				return err
 			}
 			appTemplate, appConfig := initAppConfig()
-			return server.InterceptConfigsPreRunHandler(cmd, appTemplate, appConfig, initCometConfig())
+			return interceptConfigs(cmd, appTemplate, appConfig)
 		},
 	}
 
@@ -72,6 +74,38 @@ func NewRootCmd() *cobra.Command {
 		panic(err)
 	}
 	return rootCmd
+}
+
+// interceptConfigs is server.InterceptConfigsPreRunHandler with Crucible's
+// block time kept: when it writes a fresh config.toml, the SDK replaces a
+// timeout_commit equal to CometBFT's default (1 s, ours too) with 5 s, so a
+// node made by `crucibled init` would run 5 s blocks. Here a config.toml
+// created by this call gets DefaultTimeoutCommit back; an operator's own
+// config file is never touched.
+func interceptConfigs(cmd *cobra.Command, appTemplate string, appConfig any) error {
+	home, _ := cmd.Flags().GetString(flags.FlagHome)
+	if home == "" {
+		home = app.DefaultNodeHome
+	}
+	cfgFile := filepath.Join(home, "config", "config.toml")
+	_, statErr := os.Stat(cfgFile)
+	fresh := os.IsNotExist(statErr)
+	if err := server.InterceptConfigsPreRunHandler(cmd, appTemplate, appConfig, initCometConfig()); err != nil {
+		return err
+	}
+	if !fresh {
+		return nil
+	}
+	sctx := server.GetServerContextFromCmd(cmd)
+	if sctx.Config.Consensus.TimeoutCommit == DefaultTimeoutCommit {
+		return nil
+	}
+	if _, err := os.Stat(cfgFile); err != nil {
+		return nil // not written by this command
+	}
+	sctx.Config.Consensus.TimeoutCommit = DefaultTimeoutCommit
+	cmtcfg.WriteConfigFile(cfgFile, sctx.Config)
+	return server.SetCmdServerContext(cmd, sctx)
 }
 
 // initCometConfig returns CometBFT's defaults with Crucible's block timing:

@@ -80,6 +80,7 @@ arrives within --wait, the order is cancelled and the deposit refunded.`,
 			region, _ := f.GetString("region")
 			tier, _ := f.GetString("tier")
 			minRep, _ := f.GetInt64("min-reputation")
+			verifiedWithin, _ := f.GetUint64("verified-within")
 			duration, _ := f.GetUint64("duration")
 			wait, _ := f.GetDuration("wait")
 			maxPrice, err := parseCoinFlag(cmd, "max-price")
@@ -96,6 +97,7 @@ arrives within --wait, the order is cancelled and the deposit refunded.`,
 				Spec: markettypes.OrderSpec{
 					Gpu:    markettypes.GPUSpec{Class: class, Model: model, Count: count, MinMemoryMib: minMem},
 					Region: region, Tier: tier, MinReputation: minRep, ManifestHash: hash[:],
+					VerifiedWithinBlocks: verifiedWithin,
 				},
 				MaxPricePerBlock: maxPrice, DurationBlocks: duration, Deposit: deposit,
 			})
@@ -142,6 +144,7 @@ arrives within --wait, the order is cancelled and the deposit refunded.`,
 	f.String("region", "", "required provider region")
 	f.String("tier", "", "required provider tier")
 	f.Int64("min-reputation", 0, "lowest provider reputation (basis points, 0-10000) to accept")
+	f.Uint64("verified-within", 0, "accept only GPUs that passed a proof-of-compute challenge within this many blocks (0: any)")
 	f.String("max-price", "", "highest price per block, e.g. 100ucru")
 	f.Uint64("duration", 0, "lease duration in blocks")
 	f.String("deposit", "", "escrow deposit, e.g. 2000000ucru")

@@ -1,7 +1,6 @@
 package keeper
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -23,12 +22,23 @@ func headerHash(ctx sdk.Context) []byte {
 	return ctx.HeaderInfo().Hash
 }
 
+// nowMs returns the block's header time in unix milliseconds (BFT time:
+// the same on every validator).
+func nowMs(ctx context.Context) int64 {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	t := sdkCtx.HeaderInfo().Time
+	if t.IsZero() {
+		t = sdkCtx.BlockTime()
+	}
+	return t.UnixMilli()
+}
+
 // BeginBlocker stores the block's header hash (pruning at most
 // types.PruneHashesPerBlock hashes older than params.block_hash_retention),
-// starts a window at every multiple of params.window_blocks, and examines up
-// to params.max_schedule_gpus_per_block GPUs of the current window for
-// challenges. Its work is bounded by params, never by the number of
-// providers, GPUs or challenges.
+// starts a window at the first block whose header time enters a new multiple
+// of params.window_ms, and examines up to params.max_schedule_gpus_per_block
+// GPUs of the current window for challenges. Its work is bounded by params,
+// never by the number of providers, GPUs or challenges.
 func (k Keeper) BeginBlocker(ctx context.Context) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	params, err := k.Params.Get(ctx)
@@ -40,8 +50,13 @@ func (k Keeper) BeginBlocker(ctx context.Context) error {
 	if err := k.recordBlockHash(ctx, h, hash, params.BlockHashRetention); err != nil {
 		return err
 	}
-	if h > 0 && uint64(h)%params.WindowBlocks == 0 {
-		if err := k.startWindow(ctx, h, hash); err != nil {
+	cur, err := k.getCursor(ctx)
+	if err != nil {
+		return err
+	}
+	idx := nowMs(ctx) / int64(params.WindowMs)
+	if h > 0 && (cur.WindowHeight == 0 || idx > cur.WindowIndex) {
+		if err := k.startWindow(ctx, cur, h, hash, idx); err != nil {
 			return err
 		}
 	}
@@ -84,24 +99,20 @@ func (k Keeper) recordBlockHash(ctx context.Context, h int64, hash []byte, reten
 	return nil
 }
 
-// startWindow resets the schedule cursor to a new window at height h. A
-// previous window whose schedule had not examined every active GPU is
-// abandoned (EventWindowStarted.previous_incomplete).
-func (k Keeper) startWindow(ctx context.Context, h int64, hash []byte) error {
-	prev, err := k.getCursor(ctx)
-	if err != nil {
-		return err
-	}
-	cur := types.ScheduleCursor{WindowHeight: h, WindowHash: append([]byte(nil), hash...)}
+// startWindow resets the schedule cursor to a new window starting at height
+// h. A previous window whose schedule had not examined every active provider
+// is abandoned (EventWindowStarted.previous_incomplete).
+func (k Keeper) startWindow(ctx context.Context, prev types.ScheduleCursor, h int64, hash []byte, idx int64) error {
+	cur := types.ScheduleCursor{WindowHeight: h, WindowHash: append([]byte(nil), hash...), WindowIndex: idx}
 	if err := k.Cursor.Set(ctx, cur); err != nil {
 		return err
 	}
 	incomplete := prev.WindowHeight > 0 && !prev.Done
 	if incomplete {
-		k.Logger(ctx).Error("challenge schedule of the previous window did not reach every GPU; raise max_schedule_gpus_per_block",
+		k.Logger(ctx).Error("challenge schedule of the previous window did not reach every provider; raise max_schedule_gpus_per_block",
 			"window", prev.WindowHeight)
 	}
-	return emit(ctx, &types.EventWindowStarted{Height: h, HeaderHash: hex.EncodeToString(hash), PreviousIncomplete: incomplete})
+	return emit(ctx, &types.EventWindowStarted{Height: h, HeaderHash: hex.EncodeToString(hash), PreviousIncomplete: incomplete, WindowIndex: idx})
 }
 
 func (k Keeper) getCursor(ctx context.Context) (types.ScheduleCursor, error) {
@@ -112,13 +123,15 @@ func (k Keeper) getCursor(ctx context.Context) (types.ScheduleCursor, error) {
 	return c, err
 }
 
-// schedule examines the next params.max_schedule_gpus_per_block GPUs of the
-// current window's ACTIVE providers, in store key order then GPU index, and
-// challenges each one whose draw falls under params.challenge_rate_bps. The
-// cap counts GPUs, not providers, so one block issues at most that many
-// challenges however the GPUs are spread; a provider's GPUs may be split
-// across blocks (cursor.next_gpu_index). A provider without GPUs counts as
-// one, so every provider read is paid for.
+// schedule examines the current window's ACTIVE providers in store key
+// order, params.max_schedule_gpus_per_block GPUs' worth per block, and
+// challenges every GPU of each provider whose draw (one per provider and
+// window) falls under params.challenge_rate_bps. A provider is never split
+// across blocks: all its GPUs are challenged in the same block with the same
+// deadline, so one real GPU cannot answer for several claimed ones in turn.
+// A provider costs max(1, its GPU count) of the budget; one larger than the
+// whole budget is examined alone in a block. GPUs whose class the chain no
+// longer defines are not challenged (they cannot be bid either).
 func (k Keeper) schedule(ctx context.Context, params types.Params) error {
 	cur, err := k.getCursor(ctx)
 	if err != nil {
@@ -129,58 +142,56 @@ func (k Keeper) schedule(ctx context.Context, params types.Params) error {
 	}
 	if params.ChallengeRateBps == 0 {
 		// Nothing can be drawn: close the window without walking providers.
-		cur.NextProvider, cur.NextGpuIndex, cur.Done = nil, 0, true
+		cur.NextProvider, cur.Done = nil, true
 		return k.Cursor.Set(ctx, cur)
 	}
-	budget := params.MaxScheduleGpusPerBlock
+	full := params.MaxScheduleGpusPerBlock
+	budget := full
 	// Every provider fetched costs at least one unit of budget, so budget
 	// providers are enough to spend it.
 	providers, next, err := k.providers.ProvidersFrom(ctx, cur.NextProvider, budget)
 	if err != nil {
 		return err
 	}
-	var first uint32
-	for i, p := range providers {
+	for _, p := range providers {
 		owner, err := k.decodeAddress("provider owner", p.Owner)
 		if err != nil {
 			return err
 		}
-		// Resume inside the cursor's provider only if it is still the first
-		// one (it may have left the active set since the last block).
-		if i == 0 && bytes.Equal(owner, cur.NextProvider) {
-			first = cur.NextGpuIndex
+		cost := uint32(1)
+		if p.Status == providertypes.ProviderStatusActive && len(p.Gpus) > 1 {
+			cost = uint32(len(p.Gpus))
 		}
-		if budget == 0 {
-			cur.NextProvider, cur.NextGpuIndex = owner, 0
+		if cost > budget && budget < full {
+			// Not enough budget left to challenge all its GPUs together:
+			// the next block starts with it.
+			cur.NextProvider = owner
 			return k.Cursor.Set(ctx, cur)
 		}
-		if p.Status != providertypes.ProviderStatusActive || len(p.Gpus) == 0 || int(first) >= len(p.Gpus) {
-			budget-- // read, nothing (left) to examine
-			first = 0
+		budget -= min(cost, budget)
+		if p.Status != providertypes.ProviderStatusActive || len(p.Gpus) == 0 {
 			continue
 		}
-		for gi := first; int(gi) < len(p.Gpus); gi++ {
-			if budget == 0 {
-				cur.NextProvider, cur.NextGpuIndex = owner, gi
-				return k.Cursor.Set(ctx, cur)
-			}
-			budget--
-			if !types.IsChallenged(params.ChallengeRateBps, cur.WindowHash, owner, gi) {
+		if !types.IsChallenged(params.ChallengeRateBps, cur.WindowHash, owner) {
+			continue
+		}
+		for gi, g := range p.Gpus {
+			cs, ok := params.Class(g.Class)
+			if !ok {
 				continue
 			}
-			if _, err := k.issue(ctx, params, cur, p.Owner, owner, gi, p.Gpus[gi]); err != nil {
+			if _, err := k.issue(ctx, params, cs, cur, p.Owner, owner, uint32(gi), g); err != nil {
 				return err
 			}
 		}
-		first = 0
 	}
-	cur.NextProvider, cur.NextGpuIndex = next, 0
+	cur.NextProvider = next
 	cur.Done = len(next) == 0
 	return k.Cursor.Set(ctx, cur)
 }
 
 // issue creates a challenge for GPU gi of owner in the cursor's window.
-func (k Keeper) issue(ctx context.Context, params types.Params, cur types.ScheduleCursor, ownerStr string, owner sdk.AccAddress, gi uint32, g providertypes.GPU) (uint64, error) {
+func (k Keeper) issue(ctx context.Context, params types.Params, cs types.ClassSize, cur types.ScheduleCursor, ownerStr string, owner sdk.AccAddress, gi uint32, g providertypes.GPU) (uint64, error) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	id, err := k.NextChallengeID.Next(ctx)
 	if err != nil {
@@ -192,78 +203,89 @@ func (k Keeper) issue(ctx context.Context, params types.Params, cur types.Schedu
 		}
 	}
 	h := sdkCtx.BlockHeight()
+	now := nowMs(ctx)
 	seed := types.ChallengeSeed(sdkCtx.ChainID(), cur.WindowHeight, cur.WindowHash, owner, gi)
-	size := params.SizeFor(g.Class)
 	c := types.Challenge{
-		Id:             id,
-		Provider:       ownerStr,
-		GpuUuid:        g.Uuid,
-		GpuIndex:       gi,
-		Class:          g.Class,
-		ProofSize:      size,
-		Seed:           seed[:],
-		WindowHeight:   cur.WindowHeight,
-		IssuedHeight:   h,
-		CommitDeadline: h + int64(params.CommitWindowBlocks),
-		State:          types.ChallengeStatePendingCommit,
+		Id:               id,
+		Provider:         ownerStr,
+		GpuUuid:          g.Uuid,
+		GpuIndex:         gi,
+		Class:            g.Class,
+		ProofSize:        cs.ProofSize,
+		Seed:             seed[:],
+		WindowHeight:     cur.WindowHeight,
+		IssuedHeight:     h,
+		IssuedTimeMs:     now,
+		CommitDeadlineMs: now + int64(params.CommitDeadlineMs(cs)),
+		State:            types.ChallengeStatePendingCommit,
 	}
-	c.RevealDeadline = c.CommitDeadline + int64(params.RevealWindowBlocks)
 	if err := k.Challenges.Set(ctx, id, c); err != nil {
 		return 0, err
 	}
-	if err := k.Deadlines.Set(ctx, collections.Join(c.CommitDeadline, id)); err != nil {
+	if err := k.Deadlines.Set(ctx, collections.Join(c.CommitDeadlineMs, id)); err != nil {
 		return 0, err
 	}
 	return id, emit(ctx, &types.EventChallengeIssued{
-		Id: id, Provider: ownerStr, GpuUuid: g.Uuid, GpuIndex: gi, Class: g.Class, ProofSize: size,
+		Id: id, Provider: ownerStr, GpuUuid: g.Uuid, GpuIndex: gi, Class: g.Class, ProofSize: cs.ProofSize,
 		Seed: hex.EncodeToString(seed[:]), WindowHeight: cur.WindowHeight, IssuedHeight: h,
-		CommitDeadline: c.CommitDeadline, RevealDeadline: c.RevealDeadline,
+		IssuedTimeMs: now, CommitDeadlineMs: c.CommitDeadlineMs,
 	})
 }
 
 // EndBlocker processes up to params.max_expiries_per_block due deadlines
-// (height <= now), oldest first; the rest wait for the next block. A pending
-// commit past its deadline is a missed commit; a commit not revealed by its
-// reveal deadline is fraud (MISSED_REVEAL). Each entry runs in a cached
-// context: if applying its consequences fails, the error is logged, the
-// challenge still ends in its missed state without them, and the queue
-// moves on. Then finished challenges past their retention are pruned.
+// (header time past them, oldest first); the rest wait for the next block.
+// A deadline still inside its grace blocks (types.CommitGraceBlocks,
+// types.RevealGraceBlocks) waits too. A pending commit past its deadline is
+// a missed commit; a commit not revealed by its reveal deadline is a missed
+// reveal: both are liveness faults of that GPU (nothing is proven wrong, so
+// nothing is burned). Each entry runs in a cached context: if applying its
+// consequences fails, the error is logged, the challenge still ends in its
+// missed state without them, and the queue moves on. Then finished
+// challenges past their retention are pruned.
 func (k Keeper) EndBlocker(ctx context.Context) error {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return err
 	}
-	now := blockHeight(ctx)
-	keys, err := heightqueue.Due(ctx, k.Deadlines, now, params.MaxExpiriesPerBlock)
+	h := blockHeight(ctx)
+	now := nowMs(ctx)
+	keys, err := heightqueue.Due(ctx, k.Deadlines, now-1, params.MaxExpiriesPerBlock)
 	if err != nil {
 		return err
 	}
 	for _, key := range keys {
-		if err := k.Deadlines.Remove(ctx, key); err != nil {
-			return err
-		}
 		c, err := k.GetChallenge(ctx, key.K2())
 		if errors.Is(err, types.ErrChallengeNotFound) {
+			if err := k.Deadlines.Remove(ctx, key); err != nil {
+				return err
+			}
 			continue
 		} else if err != nil {
 			return err
 		}
 		d, open := c.NextDeadline()
 		if !open || d != key.K1() {
-			continue // stale entry
+			if err := k.Deadlines.Remove(ctx, key); err != nil { // stale entry
+				return err
+			}
+			continue
+		}
+		if (c.State == types.ChallengeStatePendingCommit && c.CommitOnTime(h, now)) ||
+			(c.State == types.ChallengeStateCommitted && c.RevealOnTime(h, now)) {
+			continue // still in its grace blocks
+		}
+		if err := k.Deadlines.Remove(ctx, key); err != nil {
+			return err
 		}
 		state := types.ChallengeStateMissedCommit
 		if c.State == types.ChallengeStateCommitted {
 			state = types.ChallengeStateMissedReveal
 		}
 		k.inCache(ctx, c, state, func(cctx context.Context) error {
-			if state == types.ChallengeStateMissedCommit {
-				return k.missCommit(cctx, c, params)
-			}
-			return k.fraud(cctx, c, state, "reveal deadline passed")
+			return k.miss(cctx, c, state, params)
 		})
 	}
-	return k.pruneFinished(ctx, params, now)
+	return k.pruneFinished(ctx, params, h)
 }
 
 // pruneFinished deletes finished challenges whose finished_height is at

@@ -58,7 +58,7 @@ func (k Keeper) owned(ctx context.Context, provider sdk.AccAddress, id uint64) (
 
 // CommitProof records the instance root of provider's pending challenge id.
 // It returns the sample height (the block whose header hash seeds the
-// sample) and the reveal deadline.
+// sample) and the reveal deadline (header time, unix ms).
 func (k Keeper) CommitProof(ctx context.Context, provider sdk.AccAddress, id uint64, root []byte) (int64, int64, error) {
 	if len(root) != types.RootLen {
 		return 0, 0, errorsmod.Wrapf(types.ErrInvalidRoot, "root of %d bytes, want %d", len(root), types.RootLen)
@@ -70,25 +70,30 @@ func (k Keeper) CommitProof(ctx context.Context, provider sdk.AccAddress, id uin
 	if c.State != types.ChallengeStatePendingCommit {
 		return 0, 0, errorsmod.Wrapf(types.ErrWrongState, "challenge %d is %s, want %s", id, c.State, types.ChallengeStatePendingCommit)
 	}
-	h := blockHeight(ctx)
-	if h > c.CommitDeadline {
-		return 0, 0, errorsmod.Wrapf(types.ErrCommitTooLate, "challenge %d: height %d is past the commit deadline %d", id, h, c.CommitDeadline)
+	h, now := blockHeight(ctx), nowMs(ctx)
+	if !c.CommitOnTime(h, now) {
+		return 0, 0, errorsmod.Wrapf(types.ErrCommitTooLate, "challenge %d: header time %d ms is past the commit deadline %d ms", id, now, c.CommitDeadlineMs)
 	}
-	if err := k.Deadlines.Remove(ctx, collections.Join(c.CommitDeadline, id)); err != nil {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := k.Deadlines.Remove(ctx, collections.Join(c.CommitDeadlineMs, id)); err != nil {
 		return 0, 0, err
 	}
 	c.State = types.ChallengeStateCommitted
 	c.Root = append([]byte(nil), root...)
 	c.CommitHeight = h
+	c.RevealDeadlineMs = now + int64(params.RevealWindowMs)
 	if err := k.Challenges.Set(ctx, id, c); err != nil {
 		return 0, 0, err
 	}
-	if err := k.Deadlines.Set(ctx, collections.Join(c.RevealDeadline, id)); err != nil {
+	if err := k.Deadlines.Set(ctx, collections.Join(c.RevealDeadlineMs, id)); err != nil {
 		return 0, 0, err
 	}
-	return h + 1, c.RevealDeadline, emit(ctx, &types.EventProofCommitted{
+	return h + 1, c.RevealDeadlineMs, emit(ctx, &types.EventProofCommitted{
 		Id: id, Provider: c.Provider, Root: hex.EncodeToString(c.Root),
-		CommitHeight: h, SampleHeight: h + 1, RevealDeadline: c.RevealDeadline,
+		CommitHeight: h, SampleHeight: h + 1, RevealDeadlineMs: c.RevealDeadlineMs,
 	})
 }
 
@@ -110,9 +115,9 @@ func (k Keeper) RevealProof(ctx context.Context, provider sdk.AccAddress, id uin
 	if c.State != types.ChallengeStateCommitted {
 		return 0, "", errorsmod.Wrapf(types.ErrWrongState, "challenge %d is %s, want %s", id, c.State, types.ChallengeStateCommitted)
 	}
-	h := blockHeight(ctx)
-	if h > c.RevealDeadline {
-		return 0, "", errorsmod.Wrapf(types.ErrRevealTooLate, "challenge %d: height %d is past the reveal deadline %d", id, h, c.RevealDeadline)
+	h, now := blockHeight(ctx), nowMs(ctx)
+	if !c.RevealOnTime(h, now) {
+		return 0, "", errorsmod.Wrapf(types.ErrRevealTooLate, "challenge %d: header time %d ms is past the reveal deadline %d ms", id, now, c.RevealDeadlineMs)
 	}
 	sampleHash, err := k.BlockHashes.Get(ctx, c.CommitHeight+1)
 	if errors.Is(err, collections.ErrNotFound) {
@@ -171,7 +176,7 @@ func fraudError(err error) *errorsmod.Error {
 }
 
 // finish moves c to a final state at the current height, removes its
-// pending deadline from the queue and queues it for pruning.
+// pending deadline (header time) from the queue and queues it for pruning.
 func (k Keeper) finish(ctx context.Context, c *types.Challenge, state types.ChallengeState) error {
 	if d, ok := c.NextDeadline(); ok {
 		if err := k.Deadlines.Remove(ctx, collections.Join(d, c.Id)); err != nil {
@@ -195,7 +200,17 @@ func (k Keeper) lookupProvider(ctx context.Context, owner sdk.AccAddress) (provi
 	return p, err == nil, err
 }
 
-// pass applies a passed challenge: record.passes++, consecutive misses
+// gpuStatus returns the liveness state of owner's GPU uuid (zero when none).
+func (k Keeper) gpuStatus(ctx context.Context, owner sdk.AccAddress, uuid string) (types.GPUStatus, error) {
+	st, err := k.GPUStatuses.Get(ctx, collections.Join(owner, uuid))
+	if errors.Is(err, collections.ErrNotFound) {
+		s, err := k.addressString(owner)
+		return types.GPUStatus{Provider: s, GpuUuid: uuid}, err
+	}
+	return st, err
+}
+
+// pass applies a passed challenge: record.passes++, the GPU's miss run
 // reset, score <- score - score/16 + 625 (from the provider's current
 // reputation), and the GPU marked verified when the provider still claims it
 // with the same class.
@@ -212,7 +227,9 @@ func (k Keeper) pass(ctx context.Context, c types.Challenge) error {
 		return err
 	}
 	rec.Passes++
-	rec.ConsecutiveMisses = 0
+	if err := k.GPUStatuses.Remove(ctx, collections.Join(owner, c.GpuUuid)); err != nil {
+		return err
+	}
 	prov, found, err := k.lookupProvider(ctx, owner)
 	if err != nil {
 		return err
@@ -243,17 +260,24 @@ func (k Keeper) pass(ctx context.Context, c types.Challenge) error {
 	})
 }
 
-// missCommit applies a missed commit (a liveness fault): record.misses++,
-// score <- score - score/8, and, while the provider is ACTIVE,
-// consecutive_misses++; at params.max_missed the provider is jailed, its
-// leases are closed (PROVIDER_JAILED, refunds through x/escrow) and the run
-// restarts from 0.
-func (k Keeper) missCommit(ctx context.Context, c types.Challenge, params types.Params) error {
+// miss applies a missed challenge of one GPU (no commit by the commit
+// deadline, or a commit never revealed): a liveness fault of that GPU, not
+// fraud, so a hot key that commits junk and never reveals can cost its owner
+// no more than not answering would.
+//
+//   - record.misses++, score <- score - score/8;
+//   - the GPU's consecutive misses ++ (only its own pass resets them);
+//   - if the GPU is leased, the tenant gets back what it paid for that GPU
+//     since the GPU last proved itself (or since the last docking): from the
+//     provider's unwithdrawn earnings, then from its bond (x/market);
+//   - at params.max_missed consecutive misses the GPU's claim is dropped and
+//     its lease closed with compensation (GPU_FAILED).
+func (k Keeper) miss(ctx context.Context, c types.Challenge, state types.ChallengeState, params types.Params) error {
 	owner, err := k.decodeAddress("challenge provider", c.Provider)
 	if err != nil {
 		return err
 	}
-	if err := k.finish(ctx, &c, types.ChallengeStateMissedCommit); err != nil {
+	if err := k.finish(ctx, &c, state); err != nil {
 		return err
 	}
 	rec, err := k.GetRecord(ctx, owner)
@@ -270,45 +294,77 @@ func (k Keeper) missCommit(ctx context.Context, c types.Challenge, params types.
 		base = prov.Reputation
 	}
 	rec.Score = types.MissScore(base)
+	st, err := k.gpuStatus(ctx, owner, c.GpuUuid)
+	if err != nil {
+		return err
+	}
+	st.ConsecutiveMisses++
 	var (
-		jailed bool
-		closed []uint64
+		docked  uint64
+		dropped bool
+		closed  []uint64
 	)
 	if found {
-		if err := k.providers.SetReputation(ctx, owner, rec.Score, fmt.Sprintf("challenge %d: commit missed", c.Id)); err != nil {
+		if err := k.providers.SetReputation(ctx, owner, rec.Score, fmt.Sprintf("challenge %d: %s", c.Id, state)); err != nil {
 			return err
 		}
-		if prov.Status == providertypes.ProviderStatusActive {
-			rec.ConsecutiveMisses++
-			if rec.ConsecutiveMisses >= params.MaxMissed {
-				reason := fmt.Sprintf("missed %d challenge commits in a row (last: challenge %d)", rec.ConsecutiveMisses, c.Id)
-				if err := k.providers.Jail(ctx, owner, reason); err != nil {
+		if g, ok := claimed(prov, c.GpuUuid); ok {
+			since := max(g.VerifiedHeight, st.DockedThroughHeight)
+			if docked, err = k.market.DockGPU(ctx, owner, c.GpuUuid, since); err != nil {
+				return err
+			}
+			if docked != 0 {
+				st.DockedThroughHeight = blockHeight(ctx)
+			}
+			if st.ConsecutiveMisses >= params.MaxMissed {
+				reason := fmt.Sprintf("gpu %s missed %d challenges in a row (last: challenge %d)", c.GpuUuid, st.ConsecutiveMisses, c.Id)
+				if closed, err = k.market.CloseGPULease(ctx, owner, c.GpuUuid, markettypes.LeaseCloseReasonGPUFailed); err != nil {
 					return err
 				}
-				jailed = true
-				rec.ConsecutiveMisses = 0
-				if closed, err = k.market.CloseProviderLeases(ctx, owner, markettypes.LeaseCloseReasonProviderJailed); err != nil {
+				if err := k.providers.RemoveGPU(ctx, owner, c.GpuUuid, reason); err != nil {
 					return err
 				}
+				dropped = true
+				rec.GpusDropped++
 			}
 		}
+	}
+	if dropped || !found {
+		if err := k.GPUStatuses.Remove(ctx, collections.Join(owner, c.GpuUuid)); err != nil {
+			return err
+		}
+	} else if err := k.GPUStatuses.Set(ctx, collections.Join(owner, c.GpuUuid), st); err != nil {
+		return err
 	}
 	if err := k.Records.Set(ctx, owner, rec); err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventCommitMissed{
-		Id: c.Id, Provider: c.Provider, GpuUuid: c.GpuUuid, ConsecutiveMisses: rec.ConsecutiveMisses,
-		Score: rec.Score, Jailed: jailed, ClosedLeases: closed,
+		Id: c.Id, Provider: c.Provider, GpuUuid: c.GpuUuid, ConsecutiveMisses: st.ConsecutiveMisses,
+		Score: rec.Score, ClosedLeases: closed, MissedReveal: state == types.ChallengeStateMissedReveal,
+		GpuDropped: dropped, DockedLease: docked,
 	})
 }
 
-// fraud applies the consequences of a missed reveal or a wrong opening, all in
-// one place: c ends in state (MISSED_REVEAL or FAILED) with the reason;
-// params.fraud_slash_bps of the bond is slashed, the GPU claims are dropped
-// and the score set to 0 (x/provider); every active lease of the provider is
-// closed with refunds (x/market, x/escrow); record.frauds++; and the
-// provider's other open challenges are cancelled (bounded by its open
-// challenges, at most one per GPU per window).
+// claimed returns the provider's GPU uuid, if it still claims it.
+func claimed(p providertypes.Provider, uuid string) (providertypes.GPU, bool) {
+	for _, g := range p.Gpus {
+		if g.Uuid == uuid {
+			return g, true
+		}
+	}
+	return providertypes.GPU{}, false
+}
+
+// fraud applies the consequences of a proven wrong opening (a reveal that
+// decodes but does not verify), all in one place: c ends FAILED with the
+// reason; every leased GPU's payments since it last proved itself are
+// refunded to its tenant (earnings, then bond); every active lease is closed
+// with compensation (PROVIDER_SLASHED: the winning bid's deposit goes to the
+// tenant); then params.fraud_slash_bps of the remaining bond is burned, the
+// provider jailed, its GPU claims dropped and its score set to 0;
+// record.frauds++; and the provider's other open challenges are cancelled
+// (bounded by its open challenges, at most one per GPU).
 func (k Keeper) fraud(ctx context.Context, c types.Challenge, state types.ChallengeState, reason string) error {
 	owner, err := k.decodeAddress("challenge provider", c.Provider)
 	if err != nil {
@@ -322,7 +378,25 @@ func (k Keeper) fraud(ctx context.Context, c types.Challenge, state types.Challe
 	if err != nil {
 		return err
 	}
-	_, found, err := k.lookupProvider(ctx, owner)
+	prov, found, err := k.lookupProvider(ctx, owner)
+	if err != nil {
+		return err
+	}
+	if found {
+		for _, g := range prov.Gpus {
+			st, err := k.gpuStatus(ctx, owner, g.Uuid)
+			if err != nil {
+				return err
+			}
+			if _, err := k.market.DockGPU(ctx, owner, g.Uuid, max(g.VerifiedHeight, st.DockedThroughHeight)); err != nil {
+				return err
+			}
+			if err := k.GPUStatuses.Remove(ctx, collections.Join(owner, g.Uuid)); err != nil {
+				return err
+			}
+		}
+	}
+	closed, err := k.market.CloseProviderLeases(ctx, owner, markettypes.LeaseCloseReasonProviderSlashed)
 	if err != nil {
 		return err
 	}
@@ -332,16 +406,17 @@ func (k Keeper) fraud(ctx context.Context, c types.Challenge, state types.Challe
 		if slashed, err = k.providers.Slash(ctx, owner, params.FraudSlashBps, why); err != nil {
 			return err
 		}
+		if prov.Status != providertypes.ProviderStatusUnbonding {
+			if err := k.providers.Jail(ctx, owner, why); err != nil {
+				return err
+			}
+		}
 		if err := k.providers.DropGPUs(ctx, owner); err != nil {
 			return err
 		}
 		if err := k.providers.SetReputation(ctx, owner, 0, why); err != nil {
 			return err
 		}
-	}
-	closed, err := k.market.CloseProviderLeases(ctx, owner, markettypes.LeaseCloseReasonProviderSlashed)
-	if err != nil {
-		return err
 	}
 	rec, err := k.GetRecord(ctx, owner)
 	if err != nil {

@@ -63,12 +63,21 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 			return err
 		}
 	}
+	for _, g := range gs.GpuStatuses {
+		p, err := k.decodeAddress("gpu status provider", g.Provider)
+		if err != nil {
+			return errorsmod.Wrap(types.ErrInvalidGenesis, err.Error())
+		}
+		if err := k.GPUStatuses.Set(ctx, collections.Join(p, g.GpuUuid), g); err != nil {
+			return err
+		}
+	}
 	return k.Cursor.Set(ctx, gs.Cursor)
 }
 
 // ExportGenesis exports the module state: params, challenges in id order,
 // the next id, records in provider byte order, the retained block hashes in
-// height order and the schedule cursor.
+// height order, the schedule cursor and the GPU liveness states.
 func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -85,7 +94,7 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	if err != nil && !errors.Is(err, collections.ErrNotFound) {
 		return nil, err
 	}
-	gs := types.NewGenesisState(params, []types.Challenge{}, next, []types.Record{}, []types.BlockHash{}, cursor)
+	gs := types.NewGenesisState(params, []types.Challenge{}, next, []types.Record{}, []types.BlockHash{}, cursor, []types.GPUStatus{})
 	err = k.Challenges.Walk(ctx, nil, func(_ uint64, c types.Challenge) (bool, error) {
 		gs.Challenges = append(gs.Challenges, c)
 		return false, nil
@@ -102,6 +111,13 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}
 	err = k.BlockHashes.Walk(ctx, nil, func(h int64, hash []byte) (bool, error) {
 		gs.BlockHashes = append(gs.BlockHashes, types.BlockHash{Height: h, Hash: hash})
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = k.GPUStatuses.Walk(ctx, nil, func(_ collections.Pair[sdk.AccAddress, string], g types.GPUStatus) (bool, error) {
+		gs.GpuStatuses = append(gs.GpuStatuses, g)
 		return false, nil
 	})
 	if err != nil {

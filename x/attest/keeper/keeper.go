@@ -86,14 +86,17 @@ type Keeper struct {
 	Records collections.Map[sdk.AccAddress, types.Record]
 	// BlockHashes are the last params.block_hash_retention header hashes.
 	BlockHashes collections.Map[int64, []byte]
-	// Deadlines is the deadline queue: (height, id) for the pending commit or
-	// reveal deadline of every open challenge.
+	// Deadlines is the deadline queue: (header time in unix ms, id) for the
+	// pending commit or reveal deadline of every open challenge.
 	Deadlines collections.KeySet[collections.Pair[int64, uint64]]
 	// Cursor is the progress of the current window's schedule.
 	Cursor collections.Item[types.ScheduleCursor]
 	// Finished is the pruning queue: (finished_height, id) for every finished
 	// challenge still in state.
 	Finished collections.KeySet[collections.Pair[int64, uint64]]
+	// GPUStatuses is the liveness state of GPUs that missed since their last
+	// pass, by (provider, gpu uuid); a pass deletes the entry.
+	GPUStatuses collections.Map[collections.Pair[sdk.AccAddress, string], types.GPUStatus]
 }
 
 // NewKeeper builds the keeper. authority is the bech32 address allowed to
@@ -130,6 +133,8 @@ func NewKeeper(
 		Cursor: collections.NewItem(sb, types.CursorKey, "cursor", codec.CollValue[types.ScheduleCursor](cdc)),
 		Finished: collections.NewKeySet(sb, types.FinishedKey, "finished",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		GPUStatuses: collections.NewMap(sb, types.GPUStatusesKey, "gpu_statuses",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.StringKey), codec.CollValue[types.GPUStatus](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -191,4 +196,22 @@ func (k Keeper) addressString(a sdk.AccAddress) (string, error) {
 		return "", errorsmod.Wrapf(types.ErrInvalidAddress, "%s", err)
 	}
 	return s, nil
+}
+
+// CheckGPUClass returns nil when params.class_sizes defines class, otherwise
+// an error wrapping types.ErrUnknownClass that lists the defined classes.
+// x/provider calls it for every GPU registered or updated.
+func (k Keeper) CheckGPUClass(ctx context.Context, class string) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if _, ok := params.Class(class); ok {
+		return nil
+	}
+	names := make([]string, len(params.ClassSizes))
+	for i, cs := range params.ClassSizes {
+		names[i] = cs.Class
+	}
+	return errorsmod.Wrapf(types.ErrUnknownClass, "class %q; the chain defines %v", class, names)
 }

@@ -36,7 +36,7 @@ func (s msgServer) CommitProof(ctx context.Context, msg *types.MsgCommitProof) (
 	if err != nil {
 		return nil, err
 	}
-	return &types.MsgCommitProofResponse{SampleHeight: sampleHeight, RevealDeadline: revealDeadline}, nil
+	return &types.MsgCommitProofResponse{SampleHeight: sampleHeight, RevealDeadlineMs: revealDeadline}, nil
 }
 
 func (s msgServer) RevealProof(ctx context.Context, msg *types.MsgRevealProof) (*types.MsgRevealProofResponse, error) {

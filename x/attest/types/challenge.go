@@ -14,17 +14,38 @@ func IsOpen(s ChallengeState) bool {
 	return s == ChallengeStatePendingCommit || s == ChallengeStateCommitted
 }
 
-// NextDeadline returns the height of the challenge's pending deadline and
-// whether it has one (only open challenges do).
+// NextDeadline returns the header time (unix ms) of the challenge's pending
+// deadline and whether it has one (only open challenges do).
 func (c Challenge) NextDeadline() (int64, bool) {
 	switch c.State {
 	case ChallengeStatePendingCommit:
-		return c.CommitDeadline, true
+		return c.CommitDeadlineMs, true
 	case ChallengeStateCommitted:
-		return c.RevealDeadline, true
+		return c.RevealDeadlineMs, true
 	default:
 		return 0, false
 	}
+}
+
+// GraceBlocks is how many blocks after the issuing block (for a commit) or
+// after the commit's block (for a reveal, which needs the next block's hash)
+// accept the message whatever their header time: a stalled or slow chain
+// never makes an answer impossible.
+const (
+	CommitGraceBlocks int64 = 1
+	RevealGraceBlocks int64 = 2
+)
+
+// CommitOnTime reports whether a commit in a block at height h with header
+// time nowMs meets the challenge's deadline.
+func (c Challenge) CommitOnTime(h, nowMs int64) bool {
+	return nowMs <= c.CommitDeadlineMs || h <= c.IssuedHeight+CommitGraceBlocks
+}
+
+// RevealOnTime reports whether a reveal in a block at height h with header
+// time nowMs meets the challenge's deadline.
+func (c Challenge) RevealOnTime(h, nowMs int64) bool {
+	return nowMs <= c.RevealDeadlineMs || h <= c.CommitHeight+RevealGraceBlocks
 }
 
 // Validate checks the stateless invariants of a stored challenge.
@@ -40,8 +61,8 @@ func (c Challenge) Validate() error {
 		return errorsmod.Wrapf(ErrInvalidChallenge, "seed of %d bytes", len(c.Seed))
 	case c.WindowHeight < 0 || c.IssuedHeight < c.WindowHeight:
 		return errorsmod.Wrapf(ErrInvalidChallenge, "issued at %d in window %d", c.IssuedHeight, c.WindowHeight)
-	case c.CommitDeadline <= c.IssuedHeight || c.RevealDeadline <= c.CommitDeadline:
-		return errorsmod.Wrapf(ErrInvalidChallenge, "deadlines %d, %d after issue at %d", c.CommitDeadline, c.RevealDeadline, c.IssuedHeight)
+	case c.CommitDeadlineMs <= c.IssuedTimeMs:
+		return errorsmod.Wrapf(ErrInvalidChallenge, "commit deadline %d ms not after issue at %d ms", c.CommitDeadlineMs, c.IssuedTimeMs)
 	}
 	if err := c.ProofSize.Validate(); err != nil {
 		return errorsmod.Wrapf(ErrInvalidChallenge, "size: %s", err)
@@ -49,11 +70,11 @@ func (c Challenge) Validate() error {
 	committed := c.State == ChallengeStateCommitted || c.State == ChallengeStatePassed ||
 		c.State == ChallengeStateFailed || c.State == ChallengeStateMissedReveal
 	if committed {
-		if len(c.Root) != RootLen || c.CommitHeight < c.IssuedHeight || c.CommitHeight > c.CommitDeadline {
+		if len(c.Root) != RootLen || c.CommitHeight < c.IssuedHeight || c.RevealDeadlineMs <= c.IssuedTimeMs {
 			return errorsmod.Wrapf(ErrInvalidChallenge, "committed challenge with root of %d bytes at height %d", len(c.Root), c.CommitHeight)
 		}
 	} else if c.State == ChallengeStatePendingCommit || c.State == ChallengeStateMissedCommit {
-		if len(c.Root) != 0 || c.CommitHeight != 0 {
+		if len(c.Root) != 0 || c.CommitHeight != 0 || c.RevealDeadlineMs != 0 {
 			return errorsmod.Wrap(ErrInvalidChallenge, "uncommitted challenge with a root")
 		}
 	}
@@ -79,7 +100,21 @@ func PassScore(score int64) int64 {
 	return min(score-score/16+PassBonus, MaxScore)
 }
 
-// MissScore is the score after a missed commit: score - score/8.
+// MissScore is the score after a missed challenge: score - score/8.
 func MissScore(score int64) int64 {
 	return score - score/8
+}
+
+// Validate checks the stateless invariants of a GPU status.
+func (g GPUStatus) Validate() error {
+	if g.Provider == "" {
+		return errorsmod.Wrap(ErrInvalidAddress, "empty provider")
+	}
+	if g.GpuUuid == "" {
+		return errorsmod.Wrap(ErrInvalidGenesis, "empty gpu uuid")
+	}
+	if g.DockedThroughHeight < 0 {
+		return errorsmod.Wrapf(ErrInvalidGenesis, "docked_through_height %d", g.DockedThroughHeight)
+	}
+	return nil
 }

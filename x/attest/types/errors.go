@@ -30,3 +30,10 @@ var (
 	ErrProofInvalid       = errorsmod.RegisterWithGRPCCode(ModuleName, 21, codes.InvalidArgument, "proof does not verify")
 	ErrInvalidChallenge   = errorsmod.RegisterWithGRPCCode(ModuleName, 22, codes.InvalidArgument, "invalid challenge")
 )
+
+// Errors added later (codes are append-only).
+var (
+	// ErrUnknownClass is returned for a GPU class that params.class_sizes does
+	// not define.
+	ErrUnknownClass = errorsmod.RegisterWithGRPCCode(ModuleName, 23, codes.InvalidArgument, "gpu class not defined by the chain")
+)

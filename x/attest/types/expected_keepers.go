@@ -29,6 +29,8 @@ type ProviderKeeper interface {
 	SetReputation(ctx context.Context, owner sdk.AccAddress, score int64, reason string) error
 	// MarkGPUVerified records that the provider's GPU uuid passed a challenge.
 	MarkGPUVerified(ctx context.Context, owner sdk.AccAddress, uuid string) error
+	// RemoveGPU drops one GPU claim of the provider.
+	RemoveGPU(ctx context.Context, owner sdk.AccAddress, uuid, reason string) error
 }
 
 // MarketKeeper is what x/attest needs from x/market.
@@ -36,4 +38,12 @@ type MarketKeeper interface {
 	// CloseProviderLeases closes every active lease of provider with reason,
 	// refunding the tenants through x/escrow, and returns the closed lease ids.
 	CloseProviderLeases(ctx context.Context, provider sdk.AccAddress, reason markettypes.LeaseCloseReason) ([]uint64, error)
+	// CloseGPULease closes the active lease on provider's GPU uuid, if any,
+	// with reason (and the compensation a fault reason pays the tenant).
+	CloseGPULease(ctx context.Context, provider sdk.AccAddress, uuid string, reason markettypes.LeaseCloseReason) ([]uint64, error)
+	// DockGPU refunds the tenant of the active lease on provider's GPU uuid,
+	// if any, what it paid for that GPU over the blocks after sinceHeight
+	// (and after the lease's start), from the provider's unwithdrawn earnings
+	// then its bond. It returns the lease id (0: not leased).
+	DockGPU(ctx context.Context, provider sdk.AccAddress, uuid string, sinceHeight int64) (uint64, error)
 }

@@ -5,17 +5,17 @@ import (
 )
 
 // NewGenesisState builds a GenesisState.
-func NewGenesisState(params Params, challenges []Challenge, nextID uint64, records []Record, hashes []BlockHash, cursor ScheduleCursor) *GenesisState {
+func NewGenesisState(params Params, challenges []Challenge, nextID uint64, records []Record, hashes []BlockHash, cursor ScheduleCursor, gpus []GPUStatus) *GenesisState {
 	return &GenesisState{
 		Params: params, Challenges: challenges, NextChallengeId: nextID,
-		Records: records, BlockHashes: hashes, Cursor: cursor,
+		Records: records, BlockHashes: hashes, Cursor: cursor, GpuStatuses: gpus,
 	}
 }
 
 // DefaultGenesis returns the default genesis: default params, no challenges,
 // ids from 1.
 func DefaultGenesis() *GenesisState {
-	return NewGenesisState(DefaultParams(), []Challenge{}, 1, []Record{}, []BlockHash{}, ScheduleCursor{})
+	return NewGenesisState(DefaultParams(), []Challenge{}, 1, []Record{}, []BlockHash{}, ScheduleCursor{}, []GPUStatus{})
 }
 
 // Validate performs the stateless checks of a genesis state. Addresses are
@@ -59,6 +59,17 @@ func (gs GenesisState) Validate() error {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "duplicate block hash at height %d", bh.Height)
 		}
 		heights[bh.Height] = struct{}{}
+	}
+	gpus := make(map[string]struct{}, len(gs.GpuStatuses))
+	for i, g := range gs.GpuStatuses {
+		if err := g.Validate(); err != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "gpu status %d: %s", i, err)
+		}
+		key := g.Provider + "/" + g.GpuUuid
+		if _, dup := gpus[key]; dup {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "duplicate gpu status for %s", key)
+		}
+		gpus[key] = struct{}{}
 	}
 	if gs.Cursor.WindowHeight < 0 {
 		return errorsmod.Wrap(ErrInvalidGenesis, "negative cursor window height")

@@ -30,13 +30,15 @@ var (
 	RecordsKey = collections.NewPrefix(6)
 	// BlockHashesKey stores recent header hashes by height.
 	BlockHashesKey = collections.NewPrefix(7)
-	// DeadlinesKey is the deadline queue: (height, challenge id).
+	// DeadlinesKey is the deadline queue: (header time in unix ms, challenge id).
 	DeadlinesKey = collections.NewPrefix(8)
 	// CursorKey stores the ScheduleCursor.
 	CursorKey = collections.NewPrefix(9)
 	// FinishedKey is the pruning queue of finished challenges:
 	// (finished_height, challenge id).
 	FinishedKey = collections.NewPrefix(10)
+	// GPUStatusesKey stores per-GPU liveness state by (provider, gpu uuid).
+	GPUStatusesKey = collections.NewPrefix(11)
 )
 
 const (

@@ -36,14 +36,22 @@ func ScheduleDraw(windowHash, provider []byte, gpuIndex uint32) uint64 {
 	return binary.BigEndian.Uint64(sum[:8])
 }
 
-// IsChallenged reports whether the draw falls under the challenge rate:
-// ScheduleDraw(...) % 10000 < rateBps. The modulo bias (2^64 mod 10000 over
-// 2^64) is below 10^-15.
-func IsChallenged(rateBps uint32, windowHash, provider []byte, gpuIndex uint32) bool {
+// ProviderDrawIndex is the gpuIndex argument of the one ScheduleDraw made
+// per provider and window: a provider is drawn as a whole, and every one of
+// its GPUs is then challenged in the same block with the same deadline (a
+// per-GPU draw would let one real GPU answer for several claimed ones in
+// turn).
+const ProviderDrawIndex uint32 = 0xFFFFFFFF
+
+// IsChallenged reports whether a provider is drawn in the window whose start
+// block has header hash windowHash:
+// ScheduleDraw(windowHash, provider, ProviderDrawIndex) % 10000 < rateBps.
+// The modulo bias (2^64 mod 10000 over 2^64) is below 10^-15.
+func IsChallenged(rateBps uint32, windowHash, provider []byte) bool {
 	if rateBps == 0 {
 		return false
 	}
-	return ScheduleDraw(windowHash, provider, gpuIndex)%BasisPoints < uint64(rateBps)
+	return ScheduleDraw(windowHash, provider, ProviderDrawIndex)%BasisPoints < uint64(rateBps)
 }
 
 // ChallengeSeed is the instance seed of GPU gpuIndex of provider in the window

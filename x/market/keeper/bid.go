@@ -123,6 +123,9 @@ func (k Keeper) checkProviderServes(ctx context.Context, provider sdk.AccAddress
 	if err := types.MatchProvider(spec, p, gpuUUIDs); err != nil {
 		return err
 	}
+	if err := types.CheckVerified(spec, p, gpuUUIDs, blockHeight(ctx)); err != nil {
+		return err
+	}
 	for _, u := range gpuUUIDs {
 		leaseID, err := k.GPUAssignments.Get(ctx, collections.Join(provider, u))
 		switch {

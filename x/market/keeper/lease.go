@@ -3,9 +3,11 @@ package keeper
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
@@ -194,7 +196,21 @@ func (k Keeper) closeLease(ctx context.Context, lease types.Lease, reason types.
 	if err != nil {
 		return err
 	}
-	if err := k.refundBidDeposit(ctx, bid); err != nil {
+	compensation := sdk.NewCoin(bid.Deposit.Denom, math.ZeroInt())
+	if types.IsProviderFault(reason) {
+		// The provider's fault ended the lease: its winning bid deposit goes
+		// to the tenant.
+		if bid.Deposit.IsPositive() {
+			tenant, err := k.addressCodec.StringToBytes(lease.Tenant)
+			if err != nil {
+				return err
+			}
+			if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, tenant, sdk.NewCoins(bid.Deposit)); err != nil {
+				return errorsmod.Wrapf(err, "compensate tenant of lease %d", lease.Id)
+			}
+			compensation = bid.Deposit
+		}
+	} else if err := k.refundBidDeposit(ctx, bid); err != nil {
 		return err
 	}
 	if err := k.LeaseEndQueue.Remove(ctx, collections.Join(lease.EndHeight, lease.Id)); err != nil {
@@ -224,6 +240,87 @@ func (k Keeper) closeLease(ctx context.Context, lease types.Lease, reason types.
 		Tenant:       lease.Tenant,
 		Provider:     lease.Provider,
 		ClosedHeight: now,
+		Compensation: compensation,
+	})
+}
+
+// CloseGPULease closes the active lease on provider's GPU uuid, if there is
+// one, with reason (x/attest: GPU_FAILED when the GPU's claim is dropped).
+// It returns the closed lease ids (none or one).
+func (k Keeper) CloseGPULease(ctx context.Context, provider sdk.AccAddress, uuid string, reason types.LeaseCloseReason) ([]uint64, error) {
+	if _, ok := types.LeaseCloseReason_name[int32(reason)]; !ok || reason == types.LeaseCloseReasonUnspecified {
+		return nil, errorsmod.Wrapf(types.ErrInvalidCloseReason, "%d", reason)
+	}
+	lease, ok, err := k.gpuLease(ctx, provider, uuid)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if err := k.closeLease(ctx, lease, reason); err != nil {
+		return nil, err
+	}
+	return []uint64{lease.Id}, nil
+}
+
+// gpuLease returns the active lease assigned provider's GPU uuid, if any.
+func (k Keeper) gpuLease(ctx context.Context, provider sdk.AccAddress, uuid string) (types.Lease, bool, error) {
+	id, err := k.GPUAssignments.Get(ctx, collections.Join(provider, uuid))
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.Lease{}, false, nil
+	} else if err != nil {
+		return types.Lease{}, false, err
+	}
+	lease, err := k.GetLease(ctx, id)
+	if err != nil {
+		return types.Lease{}, false, err
+	}
+	return lease, lease.State == types.LeaseStateActive, nil
+}
+
+// DockGPU refunds the tenant of the active lease on provider's GPU uuid what
+// it paid for that GPU over the blocks after max(sinceHeight, the lease's
+// start) up to now (x/attest: the GPU missed a challenge, so those blocks
+// are unproven):
+//
+//	owed = price * (now - from) / len(lease.gpu_uuids)   (rounded down)
+//
+// taken first from the provider's unwithdrawn earnings of the lease's escrow
+// account, the rest from its bond (x/provider.PayFromBond), so withdrawing
+// every block does not escape it. The account is settled to now first, so
+// owed never exceeds what the tenant paid for the GPU over those blocks. It
+// returns the lease id, 0 when the GPU is not leased or nothing is owed.
+func (k Keeper) DockGPU(ctx context.Context, provider sdk.AccAddress, uuid string, sinceHeight int64) (uint64, error) {
+	lease, ok, err := k.gpuLease(ctx, provider, uuid)
+	if err != nil || !ok {
+		return 0, err
+	}
+	now := blockHeight(ctx)
+	from := max(sinceHeight, lease.StartHeight)
+	if now <= from || len(lease.GpuUuids) == 0 {
+		return 0, nil
+	}
+	owed := sdk.NewCoin(lease.Price.Denom,
+		lease.Price.Amount.Mul(math.NewInt(now-from)).Quo(math.NewInt(int64(len(lease.GpuUuids)))))
+	if !owed.IsPositive() {
+		return 0, nil
+	}
+	fromEarnings, err := k.escrow.Clawback(ctx, lease.Id, owed)
+	if err != nil {
+		return 0, errorsmod.Wrapf(err, "claw back earnings of lease %d", lease.Id)
+	}
+	fromBond := sdk.NewCoin(owed.Denom, math.ZeroInt())
+	if rest := owed.Amount.Sub(fromEarnings.Amount); rest.IsPositive() {
+		tenant, err := k.addressCodec.StringToBytes(lease.Tenant)
+		if err != nil {
+			return 0, err
+		}
+		if fromBond, err = k.providers.PayFromBond(ctx, provider, tenant, sdk.NewCoin(owed.Denom, rest),
+			fmt.Sprintf("lease %d: gpu %s missed a challenge", lease.Id, uuid)); err != nil {
+			return 0, err
+		}
+	}
+	return lease.Id, emit(ctx, &types.EventLeaseDocked{
+		LeaseId: lease.Id, GpuUuid: uuid, FromHeight: from, ToHeight: now,
+		Owed: owed, FromEarnings: fromEarnings, FromBond: fromBond,
 	})
 }
 

@@ -34,4 +34,7 @@ var (
 	// ErrInconsistentState reports state that breaks the module's own rules
 	// (a bug, never user input), e.g. pruning an order that is not finished.
 	ErrInconsistentState = errorsmod.Register(ModuleName, 29, "inconsistent market state")
+	// ErrGPUNotVerified: the order requires GPUs that passed a
+	// proof-of-compute challenge recently (verified_within_blocks).
+	ErrGPUNotVerified = errorsmod.Register(ModuleName, 30, "gpu not verified recently enough")
 )

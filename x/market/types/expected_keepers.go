@@ -21,6 +21,9 @@ type ProviderKeeper interface {
 	AddActiveLease(ctx context.Context, owner sdk.AccAddress) error
 	// RemoveActiveLease counts one less active lease on the provider.
 	RemoveActiveLease(ctx context.Context, owner sdk.AccAddress) error
+	// PayFromBond pays up to amount from the provider's bond to recipient and
+	// returns what was paid.
+	PayFromBond(ctx context.Context, owner, recipient sdk.AccAddress, amount sdk.Coin, reason string) (sdk.Coin, error)
 }
 
 // EscrowKeeper is what x/market needs from x/escrow. Accounts are keyed by
@@ -38,6 +41,9 @@ type EscrowKeeper interface {
 	ProcessDue(ctx context.Context, limit uint32) (exhausted []uint64, err error)
 	// PruneAccount deletes a closed account that holds nothing.
 	PruneAccount(ctx context.Context, id uint64) error
+	// Clawback settles the active account and sends up to amount of the
+	// provider's unwithdrawn earnings to the owner; it returns what it took.
+	Clawback(ctx context.Context, id uint64, amount sdk.Coin) (sdk.Coin, error)
 }
 
 // BankKeeper is what x/market needs from x/bank: bid deposits are held by the

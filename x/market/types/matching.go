@@ -84,3 +84,47 @@ func hasAttribute(attrs []providertypes.Attribute, want providertypes.Attribute)
 	}
 	return false
 }
+
+// GPUVerifiedWithin reports whether g passed a proof-of-compute challenge
+// within the last `within` blocks before height now (within 0: always).
+func GPUVerifiedWithin(g providertypes.GPU, within uint64, now int64) bool {
+	if within == 0 {
+		return true
+	}
+	if g.VerifiedHeight <= 0 || g.VerifiedHeight > now {
+		return false
+	}
+	return uint64(now-g.VerifiedHeight) <= within
+}
+
+// CheckVerified refuses offered GPUs that have not passed a proof-of-compute
+// challenge within spec.verified_within_blocks of height now
+// (ErrGPUNotVerified). The GPUs must already have matched (MatchProvider).
+func CheckVerified(spec OrderSpec, p providertypes.Provider, gpuUUIDs []string, now int64) error {
+	if spec.VerifiedWithinBlocks == 0 {
+		return nil
+	}
+	for _, u := range gpuUUIDs {
+		for _, g := range p.Gpus {
+			if g.Uuid != u {
+				continue
+			}
+			if !GPUVerifiedWithin(g, spec.VerifiedWithinBlocks, now) {
+				return errorsmod.Wrapf(ErrGPUNotVerified, "gpu %q last verified at height %d; the order requires a pass within %d blocks of %d",
+					u, g.VerifiedHeight, spec.VerifiedWithinBlocks, now)
+			}
+		}
+	}
+	return nil
+}
+
+// IsProviderFault reports whether a lease closed for reason ended through
+// the provider's fault: the tenant then receives the winning bid's deposit.
+func IsProviderFault(reason LeaseCloseReason) bool {
+	switch reason {
+	case LeaseCloseReasonProviderSlashed, LeaseCloseReasonProviderJailed, LeaseCloseReasonGPUFailed:
+		return true
+	default:
+		return false
+	}
+}

@@ -13,13 +13,13 @@ import (
 const (
 	DefaultDenom               = "ucru"
 	DefaultMaxBidsPerOrder     = uint32(20)
-	DefaultOrderTTLBlocks      = uint64(600)
-	DefaultMaxLeaseBlocks      = uint64(5_256_000) // about a year of 6 s blocks
+	DefaultOrderTTLBlocks      = uint64(600)        // ten minutes of 1 s blocks
+	DefaultMaxLeaseBlocks      = uint64(31_536_000) // a year of 1 s blocks
 	DefaultMaxExpiriesPerBlock = uint32(200)
 	DefaultMaxStringLen        = uint32(256)
 	// DefaultClosedRetentionBlocks keeps a finished order, its bids, lease
-	// and escrow account for ~1 week of 6 s blocks.
-	DefaultClosedRetentionBlocks = uint64(100_800)
+	// and escrow account for 1 week of 1 s blocks.
+	DefaultClosedRetentionBlocks = uint64(604_800)
 
 	// Upper bounds that keep per-block and per-message work small.
 	maxMaxBidsPerOrder     = 1_000

@@ -51,6 +51,7 @@ type Keeper struct {
 	storeService store.KVStoreService
 	addressCodec address.Codec
 	bank         types.BankKeeper
+	classes      types.GPUClasses
 	// authority is the address allowed to send MsgUpdateParams (x/gov).
 	authority string
 
@@ -76,6 +77,7 @@ func NewKeeper(
 	storeService store.KVStoreService,
 	addressCodec address.Codec,
 	bank types.BankKeeper,
+	classes types.GPUClasses,
 	authority string,
 ) Keeper {
 	if _, err := addressCodec.StringToBytes(authority); err != nil {
@@ -87,6 +89,7 @@ func NewKeeper(
 		storeService: storeService,
 		addressCodec: addressCodec,
 		bank:         bank,
+		classes:      classes,
 		authority:    authority,
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Providers: collections.NewIndexedMap(

@@ -124,6 +124,9 @@ func (k Keeper) RegisterProvider(ctx context.Context, owner sdk.AccAddress, msg 
 	if err := checkLimits(params, msg.Attributes, msg.Gpus); err != nil {
 		return err
 	}
+	if err := k.checkClasses(ctx, msg.Gpus); err != nil {
+		return err
+	}
 	if err := checkMinBond(msg.Bond, params.MinBond); err != nil {
 		return err
 	}
@@ -186,6 +189,9 @@ func (k Keeper) UpdateProvider(ctx context.Context, owner sdk.AccAddress, msg *t
 		return err
 	}
 	if err := checkLimits(params, msg.Attributes, msg.Gpus); err != nil {
+		return err
+	}
+	if err := k.checkClasses(ctx, msg.Gpus); err != nil {
 		return err
 	}
 	gpus, changed := mergeGPUs(p.Gpus, msg.Gpus)
@@ -529,6 +535,67 @@ func checkMinBond(bond, minBond sdk.Coin) error {
 		return errorsmod.Wrapf(types.ErrInsufficientBond, "bond %s is below the minimum %s", bond, minBond)
 	}
 	return nil
+}
+
+// checkClasses refuses GPUs whose class the chain does not define
+// (x/attest's class_sizes): the class selects the proof size, so it is the
+// chain's choice, never the provider's.
+func (k Keeper) checkClasses(ctx context.Context, gpus []types.GPU) error {
+	for i, g := range gpus {
+		if err := k.classes.CheckGPUClass(ctx, g.Class); err != nil {
+			return errorsmod.Wrapf(err, "gpus[%d] (%s)", i, g.Uuid)
+		}
+	}
+	return nil
+}
+
+// RemoveGPU drops one GPU claim of owner's provider (x/attest: the GPU
+// missed params.max_missed challenges in a row). It works in every status;
+// x/market closes the GPU's lease first. ErrGPUNotFound if not claimed.
+func (k Keeper) RemoveGPU(ctx context.Context, owner sdk.AccAddress, uuid, reason string) error {
+	p, err := k.GetRegistration(ctx, owner)
+	if err != nil {
+		return err
+	}
+	for i := range p.Gpus {
+		if p.Gpus[i].Uuid != uuid {
+			continue
+		}
+		p.Gpus = append(p.Gpus[:i:i], p.Gpus[i+1:]...)
+		if err := k.setProvider(ctx, owner, p); err != nil {
+			return err
+		}
+		return emit(ctx, &types.EventGPURemoved{Owner: p.Owner, Uuid: uuid, Reason: reason})
+	}
+	return errorsmod.Wrapf(types.ErrGPUNotFound, "provider %s has no gpu %q", p.Owner, uuid)
+}
+
+// PayFromBond pays up to amount from owner's bond to recipient (a tenant
+// wronged by the provider) and returns what was paid: min(amount, bond). It
+// works in every status. A zero or other-denom amount pays nothing.
+func (k Keeper) PayFromBond(ctx context.Context, owner, recipient sdk.AccAddress, amount sdk.Coin, reason string) (sdk.Coin, error) {
+	p, err := k.GetRegistration(ctx, owner)
+	if err != nil {
+		return sdk.Coin{}, err
+	}
+	paid := sdk.NewCoin(p.Bond.Denom, math.ZeroInt())
+	if amount.Denom != p.Bond.Denom || !amount.Amount.IsPositive() {
+		return paid, nil
+	}
+	paid.Amount = math.MinInt(amount.Amount, p.Bond.Amount)
+	if !paid.IsPositive() {
+		return paid, nil
+	}
+	if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, recipient, sdk.NewCoins(paid)); err != nil {
+		return sdk.Coin{}, errorsmod.Wrap(err, "paying from bond")
+	}
+	p.Bond = p.Bond.Sub(paid)
+	if err := k.setProvider(ctx, owner, p); err != nil {
+		return sdk.Coin{}, err
+	}
+	return paid, emit(ctx, &types.EventBondPaidOut{
+		Owner: p.Owner, Recipient: k.fmtAddr(recipient), Amount: paid, Bond: p.Bond, Reason: reason,
+	})
 }
 
 // checkLimits checks the params-dependent limits of a description.

@@ -13,3 +13,12 @@ type BankKeeper interface {
 	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipientAddr sdk.AccAddress, amt sdk.Coins) error
 	BurnCoins(ctx context.Context, moduleName string, amt sdk.Coins) error
 }
+
+// GPUClasses is what x/provider needs from the module that defines GPU
+// classes (x/attest's params.class_sizes): a GPU may be registered only under
+// a class the chain defines, so a provider cannot pick its own proof size.
+type GPUClasses interface {
+	// CheckGPUClass returns nil when class is defined, otherwise an error
+	// wrapping the definer's registered "unknown class" error.
+	CheckGPUClass(ctx context.Context, class string) error
+}

@@ -12,18 +12,21 @@ import (
 const (
 	// DefaultBondDenom is the denom of the default minimum bond.
 	DefaultBondDenom = "ucru"
-	// DefaultUnbondingBlocks is about seven days at 6 s blocks.
-	DefaultUnbondingBlocks uint64 = 100_800
+	// DefaultUnbondingBlocks is seven days at the chain's 1 s blocks
+	// (cmd/crucibled DefaultTimeoutCommit).
+	DefaultUnbondingBlocks uint64 = 604_800
 	// DefaultMaxGPUs is the default largest inventory of one provider.
 	DefaultMaxGPUs uint32 = 64
 	// DefaultMaxAttributes is the default largest number of attributes.
 	DefaultMaxAttributes uint32 = 16
-	// DefaultJailBlocks is about one day at 6 s blocks.
-	DefaultJailBlocks uint64 = 14_400
+	// DefaultJailBlocks is one day at 1 s blocks.
+	DefaultJailBlocks uint64 = 86_400
 
 	// DefaultInitialReputation is the reputation a new provider starts with, in
-	// basis points (the middle of the scale).
-	DefaultInitialReputation int64 = 5_000
+	// basis points: 0, unverified. Reputation is earned by passing
+	// proof-of-compute challenges, so a provider with a bad record gains
+	// nothing by registering a new identity.
+	DefaultInitialReputation int64 = 0
 	// MaxReputation is the top of the reputation scale, in basis points.
 	MaxReputation int64 = 10_000
 	// BasisPoints is the denominator of slash fractions.
