@@ -70,6 +70,26 @@ func (b *fakeBank) snapshot() map[string]sdk.Coins {
 type fakeProviders struct {
 	byOwner map[string]*providertypes.Provider
 	minBond sdk.Coin
+	bank    *fakeBank // PayFromBond credits recipients here (nil: not used)
+}
+
+// PayFromBond pays min(amount, bond) to recipient, like x/provider (the
+// fake's bonds are not held by the fake bank, so the payment is minted).
+func (f *fakeProviders) PayFromBond(_ context.Context, owner, recipient sdk.AccAddress, amount sdk.Coin, _ string) (sdk.Coin, error) {
+	p, ok := f.byOwner[string(owner)]
+	if !ok {
+		return sdk.Coin{}, providertypes.ErrProviderNotFound
+	}
+	if p.Bond.Denom == "" {
+		p.Bond = sdk.NewCoin(amount.Denom, math.ZeroInt())
+	}
+	paid := sdk.NewCoin(p.Bond.Denom, math.MinInt(amount.Amount, p.Bond.Amount))
+	if amount.Denom != p.Bond.Denom || !paid.IsPositive() {
+		return sdk.NewCoin(p.Bond.Denom, math.ZeroInt()), nil
+	}
+	p.Bond = p.Bond.Sub(paid)
+	f.bank.fund(recipient, sdk.NewCoins(paid))
+	return paid, nil
 }
 
 func newFakeProviders() *fakeProviders {
@@ -136,6 +156,32 @@ type escrowAccount struct {
 	owner, provider sdk.AccAddress
 	balance, rate   sdk.Coin
 	activatedAt     int64
+	clawed          math.Int // earnings taken back for the owner
+}
+
+// Clawback sends up to amount of the earnings not yet clawed back to the
+// owner, like x/escrow (the fake pays the provider only on close).
+func (e *fakeEscrow) Clawback(ctx context.Context, id uint64, amount sdk.Coin) (sdk.Coin, error) {
+	a, ok := e.accounts[id]
+	if !ok || a.provider == nil {
+		return sdk.Coin{}, errorsmod.Wrapf(errFakeEscrow, "account %d missing or not active", id)
+	}
+	earned := a.owed(sdk.UnwrapSDKContext(ctx).BlockHeight()).Amount.Sub(a.clawedAmount())
+	taken := sdk.NewCoin(a.balance.Denom, math.MaxInt(math.ZeroInt(), math.MinInt(amount.Amount, earned)))
+	if taken.IsPositive() {
+		if err := e.bank.SendCoinsFromModuleToAccount(ctx, escrowModule, a.owner, sdk.NewCoins(taken)); err != nil {
+			return sdk.Coin{}, err
+		}
+		a.clawed = a.clawedAmount().Add(taken.Amount)
+	}
+	return taken, nil
+}
+
+func (a *escrowAccount) clawedAmount() math.Int {
+	if a.clawed.IsNil() {
+		return math.ZeroInt()
+	}
+	return a.clawed
 }
 
 func newFakeEscrow(bank *fakeBank) *fakeEscrow {
@@ -179,13 +225,14 @@ func (e *fakeEscrow) CloseAccount(ctx context.Context, id uint64, reason string)
 	if e.failClose[id] {
 		return sdk.Coin{}, errorsmod.Wrapf(errFakeEscrow, "close %d fails", id)
 	}
-	earned := a.owed(sdk.UnwrapSDKContext(ctx).BlockHeight())
+	owed := a.owed(sdk.UnwrapSDKContext(ctx).BlockHeight())
+	earned := owed.SubAmount(a.clawedAmount())
 	if earned.IsPositive() {
 		if err := e.bank.SendCoinsFromModuleToAccount(ctx, escrowModule, a.provider, sdk.NewCoins(earned)); err != nil {
 			return sdk.Coin{}, err
 		}
 	}
-	refund := a.balance.Sub(earned)
+	refund := a.balance.Sub(owed)
 	if refund.IsPositive() {
 		if err := e.bank.SendCoinsFromModuleToAccount(ctx, escrowModule, a.owner, sdk.NewCoins(refund)); err != nil {
 			return sdk.Coin{}, err

@@ -94,6 +94,7 @@ func newE2E(t *testing.T) *e2e {
 	}
 	bank := newFakeBank()
 	prov := newFakeProviders()
+	prov.bank = bank
 	ek := escrowkeeper.NewKeeper(cdc, runtime.NewKVStoreService(ekey), ac, escrowBank{bank}, fuzzDistr{bank}, authority)
 	mk := keeper.NewKeeper(cdc, runtime.NewKVStoreService(mkey), ac, bank, prov, ek, authority)
 	e := &e2e{ctx: ctx, k: mk, msg: keeper.NewMsgServerImpl(mk), ek: ek, emsg: escrowkeeper.NewMsgServerImpl(ek),

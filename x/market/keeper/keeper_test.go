@@ -69,6 +69,7 @@ func setup(t *testing.T) *fixture {
 	bank := newFakeBank()
 	esc := newFakeEscrow(bank)
 	prov := newFakeProviders()
+	prov.bank = bank
 	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(key), ac, bank, prov, esc, authority)
 
 	f := &fixture{

@@ -19,7 +19,7 @@ func TestDefaultParamsAndGenesisValid(t *testing.T) {
 	require.NoError(t, p.Validate())
 	require.Equal(t, uint32(20), p.MaxBidsPerOrder)
 	require.Equal(t, uint64(600), p.OrderTtlBlocks)
-	require.Equal(t, uint64(5_256_000), p.MaxLeaseBlocks)
+	require.Equal(t, uint64(31_536_000), p.MaxLeaseBlocks)
 	require.Equal(t, uint32(200), p.MaxExpiriesPerBlock)
 	require.Equal(t, uint32(256), p.MaxStringLen)
 	require.Equal(t, "ucru", p.MinBidDeposit.Denom)

@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	providertestutil "github.com/crucible-network/crucible/x/provider/testutil"
+
 	"context"
 	"fmt"
 	"testing"
@@ -117,7 +119,7 @@ func newFixture(t *testing.T) *fixture {
 	authority, err := addrs.BytesToString(authtypes.NewModuleAddress("gov"))
 	require.NoError(t, err)
 	bank := newFakeBank(addrs)
-	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(key), addrs, bank, authority)
+	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(key), addrs, bank, providertestutil.DefaultClasses, authority)
 	ctx := tctx.Ctx.WithBlockHeight(10)
 	require.NoError(t, k.Params.Set(ctx, testParams()))
 	return &fixture{

@@ -145,7 +145,7 @@ func TestSetReputation(t *testing.T) {
 	f.freshEvents()
 	require.NoError(t, f.k.SetReputation(f.ctx, owner, 10_000, "challenge passed"))
 	require.Equal(t, int64(10_000), f.provider(owner).Reputation)
-	require.Equal(t, []*types.EventReputationChanged{{Owner: f.str(owner), OldReputation: 5000, NewReputation: 10_000, Reason: "challenge passed"}},
+	require.Equal(t, []*types.EventReputationChanged{{Owner: f.str(owner), OldReputation: types.DefaultInitialReputation, NewReputation: 10_000, Reason: "challenge passed"}},
 		events[*types.EventReputationChanged](t, f.ctx))
 	require.NoError(t, f.k.SetReputation(f.ctx, owner, 0, "x"))
 	require.Equal(t, int64(0), f.provider(owner).Reputation)

@@ -1,6 +1,8 @@
 package module_test
 
 import (
+	providertestutil "github.com/crucible-network/crucible/x/provider/testutil"
+
 	"context"
 	"testing"
 
@@ -47,7 +49,7 @@ func TestServicesThroughRouter(t *testing.T) {
 	authority, err := addrs.BytesToString(authtypes.NewModuleAddress("gov"))
 	require.NoError(t, err)
 	bank := &okBank{}
-	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(key), addrs, bank, authority)
+	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(key), addrs, bank, providertestutil.DefaultClasses, authority)
 	am := providermodule.NewAppModule(enc.Codec, k)
 
 	msr := baseapp.NewMsgServiceRouter()

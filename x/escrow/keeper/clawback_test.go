@@ -1,0 +1,51 @@
+package keeper_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/crucible-network/crucible/x/escrow/types"
+)
+
+// Clawback settles to now, then moves up to the asked amount of the
+// provider's unwithdrawn earnings to the owner; withdrawn earnings are out
+// of its reach, and the module balance still reconciles.
+func TestClawback(t *testing.T) {
+	f := newFixture(t)
+	f.setTakeRate(0)
+	f.openActive(1, tenant, provider, 10_000, 100)
+	f.advance(5) // 500 earned
+	em := f.freshEvents()
+	before := f.balance(tenant)
+	taken, err := f.k.Clawback(f.ctx, 1, coin(300))
+	require.NoError(t, err)
+	require.Equal(t, coin(300), taken)
+	require.Equal(t, "300", f.balance(tenant).Sub(before).String())
+	require.Contains(t, eventTypes(em), "crucible.escrow.v1.EventEarningsClawedBack")
+	require.Equal(t, "200ucru", f.account(1).Unwithdrawn.String())
+	f.checkInvariants()
+
+	// More than what is unwithdrawn: only that.
+	taken, err = f.k.Clawback(f.ctx, 1, coin(1_000))
+	require.NoError(t, err)
+	require.Equal(t, coin(200), taken)
+	require.True(t, f.account(1).Unwithdrawn.IsZero())
+	f.checkInvariants()
+
+	// Withdrawn earnings are gone: nothing to take.
+	f.advance(2)
+	_, err = f.k.Withdraw(f.ctx, 1, provider)
+	require.NoError(t, err)
+	taken, err = f.k.Clawback(f.ctx, 1, coin(1_000))
+	require.NoError(t, err)
+	require.True(t, taken.IsZero())
+	f.checkInvariants()
+
+	// Pending, closed and unknown accounts are refused.
+	f.open(2, tenant, 1_000)
+	_, err = f.k.Clawback(f.ctx, 2, coin(1))
+	require.ErrorIs(t, err, types.ErrAccountClosed)
+	_, err = f.k.Clawback(f.ctx, 9, coin(1))
+	require.Error(t, err)
+}
