@@ -55,7 +55,16 @@ func (k Keeper) BeginBlocker(ctx context.Context) error {
 		return err
 	}
 	idx := nowMs(ctx) / int64(params.WindowMs)
-	if h > 0 && (cur.WindowHeight == 0 || idx > cur.WindowIndex) {
+	switch {
+	case h <= 0:
+	case cur.WindowHeight == 0 && cur.WindowIndex == 0:
+		// The chain's first block: note its period; the first window starts
+		// at the next boundary, like every later one.
+		cur.WindowIndex, cur.Done = idx, true
+		if err := k.Cursor.Set(ctx, cur); err != nil {
+			return err
+		}
+	case idx > cur.WindowIndex:
 		if err := k.startWindow(ctx, cur, h, hash, idx); err != nil {
 			return err
 		}

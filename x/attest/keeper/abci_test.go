@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"cosmossdk.io/collections"
+
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/crucible-network/crucible/x/attest/types"
@@ -43,8 +45,8 @@ func TestScheduleRates(t *testing.T) {
 		require.Equal(t, seed[:], c.Seed)
 		require.Equal(t, ev.Seed, hexs(seed[:]))
 		require.Equal(t, c.ProofSize, ev.ProofSize)
-		require.Equal(t, int64(23), ev.CommitDeadline)
-		require.Equal(t, int64(27), ev.RevealDeadline)
+		require.Equal(t, blockTime(20).UnixMilli(), ev.IssuedTimeMs)
+		require.Equal(t, blockTime(23).UnixMilli(), ev.CommitDeadlineMs, "1.3 x 1 s + 1.7 s slack")
 		require.Equal(t, f.prov.providers[string(want[i].owner)].Gpus[want[i].gpu].Uuid, ev.GpuUuid)
 	}
 	started := events[*types.EventWindowStarted](t, f.ctx)
@@ -64,22 +66,30 @@ func TestScheduleRates(t *testing.T) {
 	require.Empty(t, issuedIn(t, f))
 }
 
-// TestScheduleRateFraction: with a partial rate, exactly the GPUs whose draw
-// is under the rate are challenged, and about the right share.
+// TestScheduleRateFraction: with a partial rate, exactly the providers
+// whose draw (one per provider and window) is under the rate are challenged,
+// all their GPUs in the same block with the same deadline, and about the
+// right share.
 func TestScheduleRateFraction(t *testing.T) {
 	f := newFixture(t)
 	f.setParams(func(p *types.Params) { p.ChallengeRateBps = 2_500; p.MaxScheduleGpusPerBlock = 100 })
 	var provs []sdk.AccAddress
-	for i := 0; i < 50; i++ {
-		provs = append(provs, f.addProvider(i, 8))
+	for i := 0; i < 200; i++ {
+		provs = append(provs, f.addProvider(i, 2))
 	}
 	f.advance(19)
-	got := map[string]bool{}
-	for h := int64(20); h < 24; h++ { // 400 GPUs, 100 examined per block
+	got := map[string]int{}
+	issued := map[string]int64{}
+	deadline := map[string]int64{}
+	for h := int64(20); h < 25; h++ { // 400 GPUs, 100 examined per block
 		f.begin(h)
 		for _, ev := range issuedIn(t, f) {
-			require.False(t, got[ev.GpuUuid], "GPU challenged twice in one window")
-			got[ev.GpuUuid] = true
+			got[ev.Provider]++
+			if at, ok := issued[ev.Provider]; ok {
+				require.Equal(t, at, ev.IssuedHeight, "a provider's GPUs are challenged in one block")
+				require.Equal(t, deadline[ev.Provider], ev.CommitDeadlineMs)
+			}
+			issued[ev.Provider], deadline[ev.Provider] = ev.IssuedHeight, ev.CommitDeadlineMs
 		}
 		f.end()
 	}
@@ -88,16 +98,16 @@ func TestScheduleRateFraction(t *testing.T) {
 	require.True(t, cur.Done)
 	n := 0
 	for _, a := range provs {
-		for g, gpu := range f.prov.providers[string(a)].Gpus {
-			want := types.IsChallenged(2_500, blockHash(20), a, uint32(g))
-			require.Equal(t, want, got[gpu.Uuid], gpu.Uuid)
-			if want {
-				n++
-			}
+		want := types.IsChallenged(2_500, blockHash(20), a)
+		if want {
+			n++
+			require.Equal(t, 2, got[f.str(a)], "every GPU of a drawn provider")
+		} else {
+			require.Zero(t, got[f.str(a)])
 		}
 	}
 	require.Equal(t, len(got), n)
-	require.InDelta(t, 100, n, 40, "400 GPUs at 25%%")
+	require.InDelta(t, 50, n, 22, "200 providers at 25%%")
 }
 
 // TestScheduleCursor: with a cap of C providers per block, N > C providers
@@ -121,7 +131,7 @@ func TestScheduleCursor(t *testing.T) {
 			seen[ev.Provider] = true
 			require.Equal(t, int64(20), ev.WindowHeight)
 			require.Equal(t, h, ev.IssuedHeight)
-			require.Equal(t, h+3, ev.CommitDeadline)
+			require.Equal(t, blockTime(h+3).UnixMilli(), ev.CommitDeadlineMs)
 		}
 		f.end()
 	}
@@ -133,7 +143,7 @@ func TestScheduleCursor(t *testing.T) {
 	require.Equal(t, int64(20), cur.WindowHeight)
 
 	// A window too short for its providers is reported at the next one.
-	f.setParams(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 1; p.WindowBlocks = 8; p.BlockHashRetention = 9 })
+	f.setParams(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 1; p.WindowMs = 8_000; p.RevealWindowMs = 1_000 })
 	for i := n; i < n+3; i++ { // 10 providers, 8 blocks of 1
 		f.addProvider(i, 1)
 	}
@@ -147,61 +157,32 @@ func TestScheduleCursor(t *testing.T) {
 	require.True(t, started[0].PreviousIncomplete)
 }
 
-// TestScheduleCapCountsGPUs: the per-block cap counts GPUs, so a provider
-// with more GPUs than the cap is split across blocks (cursor.next_gpu_index),
-// each GPU examined exactly once; a provider that leaves the active set while
-// the cursor sits inside it does not pass its GPU index on to the next one.
-func TestScheduleCapCountsGPUs(t *testing.T) {
+// TestScheduleNeverSplitsAProvider: the per-block cap counts GPUs, but a
+// provider's GPUs are always challenged together in one block: a provider
+// that does not fit in what is left of a block's budget waits for the next
+// block, and one larger than the whole budget is examined alone.
+func TestScheduleNeverSplitsAProvider(t *testing.T) {
 	f := newFixture(t)
-	// Missed commits must not jail anyone here.
-	f.setParams(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 2; p.MaxMissed = 100 })
-	big := f.addProvider(1, 5)
-	small := f.addProvider(2, 1)
-	require.Negative(t, bytes.Compare(big, small), "store key order")
+	f.setParams(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 3; p.MaxMissed = 100 })
+	small := f.addProvider(1, 2)
+	big := f.addProvider(2, 5)
+	last := f.addProvider(3, 1)
+	require.Negative(t, bytes.Compare(small, big), "store key order")
+	require.Negative(t, bytes.Compare(big, last), "store key order")
 	f.advance(19)
-	type gpu struct {
-		prov string
-		idx  uint32
-	}
-	var order []gpu
-	perBlock := []int{}
+	perBlock := [][]string{}
 	for h := int64(20); h < 24; h++ {
 		f.begin(h)
-		evs := issuedIn(t, f)
-		perBlock = append(perBlock, len(evs))
-		for _, ev := range evs {
-			order = append(order, gpu{ev.Provider, ev.GpuIndex})
+		var provs []string
+		for _, ev := range issuedIn(t, f) {
+			provs = append(provs, ev.Provider)
+			require.Equal(t, h, ev.IssuedHeight)
 		}
-		if h == 21 {
-			cur, err := f.k.Cursor.Get(f.ctx)
-			require.NoError(t, err)
-			require.Equal(t, []byte(big), cur.NextProvider)
-			require.Equal(t, uint32(4), cur.NextGpuIndex)
-		}
+		perBlock = append(perBlock, provs)
 		f.end()
 	}
-	require.Equal(t, []int{2, 2, 2, 0}, perBlock)
-	want := []gpu{{f.str(big), 0}, {f.str(big), 1}, {f.str(big), 2}, {f.str(big), 3}, {f.str(big), 4}, {f.str(small), 0}}
-	require.Equal(t, want, order)
-
-	// Next window: the cursor stops inside the first provider, which is then
-	// jailed; the schedule resumes at the next provider's GPU 0.
-	f.setParams(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 1 })
-	f.advance(39)
-	f.begin(40)
-	require.Len(t, issuedIn(t, f), 1)
-	cur, err := f.k.Cursor.Get(f.ctx)
-	require.NoError(t, err)
-	require.Equal(t, []byte(big), cur.NextProvider)
-	require.Equal(t, uint32(1), cur.NextGpuIndex)
-	f.end()
-	require.NoError(t, f.prov.Jail(f.ctx, big, "test"))
-	f.begin(41)
-	evs := issuedIn(t, f)
-	require.Len(t, evs, 1)
-	require.Equal(t, f.str(small), evs[0].Provider)
-	require.Equal(t, uint32(0), evs[0].GpuIndex)
-	f.end()
+	s, b, l := f.str(small), f.str(big), f.str(last)
+	require.Equal(t, [][]string{{s, s}, {b, b, b, b, b}, {l}, nil}, perBlock)
 }
 
 // TestPruneFinished: a finished challenge is deleted
@@ -216,20 +197,20 @@ func TestPruneFinished(t *testing.T) {
 	f.begin(20)
 	require.Len(t, issuedIn(t, f), 5)
 	f.end()
-	f.advance(23) // all five miss their commit at 23
+	f.advance(24) // all five miss their commit (deadline: block 23's time)
 	require.Len(t, f.challengesOf(a, types.ChallengeStateMissedCommit), 5)
 	f.setParams(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 2 })
 
-	f.advance(32)
+	f.advance(33)
 	require.Len(t, f.challengesOf(a, types.ChallengeStateMissedCommit), 5, "kept for the retention")
 	pruned := []uint32{}
-	for h := int64(33); h <= 36; h++ {
+	for h := int64(34); h <= 37; h++ {
 		f.begin(h)
 		f.end()
 		n := uint32(0)
 		for _, ev := range events[*types.EventChallengesPruned](t, f.ctx) {
 			n += ev.Count
-			require.Equal(t, int64(23), ev.FinishedThrough)
+			require.Equal(t, int64(24), ev.FinishedThrough)
 		}
 		pruned = append(pruned, n)
 	}
@@ -246,7 +227,7 @@ func TestPruneFinished(t *testing.T) {
 	f.begin(40)
 	require.Len(t, issuedIn(t, f), 5)
 	f.end()
-	f.advance(42)
+	f.advance(43)
 	require.Len(t, f.challengesOf(a, types.ChallengeStatePendingCommit), 5)
 
 	// Retention 0 keeps finished challenges.
@@ -256,68 +237,106 @@ func TestPruneFinished(t *testing.T) {
 	require.Len(t, finishedQueue(t, f), 5)
 }
 
-// TestMissedCommitsJail: max_missed commits missed in a row jail the
-// provider and close its leases; a pass in between resets the run.
-func TestMissedCommitsJail(t *testing.T) {
+// TestPerGPUMissLadder: misses are counted per GPU and only that GPU's own
+// pass resets them (another GPU's pass does not); a leased GPU's missed
+// challenge refunds its tenant for the blocks since it last proved itself;
+// at max_missed in a row the GPU's claim is dropped and its lease closed
+// with compensation (GPU_FAILED). A liveness fault never burns the bond nor
+// jails the provider.
+func TestPerGPUMissLadder(t *testing.T) {
+	f := newFixture(t)
+	a := f.addProvider(1, 2) // GPU-1-0 answers every window, GPU-1-1 never
+	f.market.gpuLeases[string(a)+"/GPU-1-1"] = 7
+	window := func(w int64) {
+		t.Helper()
+		f.advance(w - 1)
+		f.begin(w)
+		evs := issuedIn(t, f)
+		require.Len(t, evs, 2)
+		good := f.answer(a, evs[0].Id, nil) // GPU-1-0: commit at w, reveal at w+1
+		_, err := f.reveal(a, evs[0].Id, good)
+		require.NoError(t, err)
+		f.end()
+		f.advance(w + 4) // GPU-1-1's commit deadline (block w+3's time) has passed
+	}
+	score := int64(5_000)
+	window(20)
+	score = types.MissScore(types.PassScore(score))
+	st, err := f.k.GPUStatuses.Get(f.ctx, collections.Join(a, "GPU-1-1"))
+	require.NoError(t, err)
+	require.Equal(t, uint32(1), st.ConsecutiveMisses)
+	require.Equal(t, int64(24), st.DockedThroughHeight)
+	has, err := f.k.GPUStatuses.Has(f.ctx, collections.Join(a, "GPU-1-0"))
+	require.NoError(t, err)
+	require.False(t, has, "the passing GPU has no miss run")
+	require.Equal(t, []dockCall{{provider: f.str(a), uuid: "GPU-1-1", since: 0, at: 24, lease: 7}}, f.market.docks)
+
+	window(40)
+	score = types.MissScore(types.PassScore(score))
+	require.Len(t, f.market.docks, 2)
+	require.Equal(t, int64(24), f.market.docks[1].since, "docked only since the last docking")
+	require.Empty(t, f.prov.removed, "GPU-1-0's passes do not reset GPU-1-1's run, but 2 < max_missed")
+	require.Empty(t, f.market.gpuCloses)
+
+	window(60)
+	score = types.MissScore(types.PassScore(score))
+	require.Equal(t, []string{f.str(a) + "/GPU-1-1"}, f.prov.removed)
+	require.Equal(t, []string{f.str(a) + "/GPU-1-1/" + markettypes.LeaseCloseReasonGPUFailed.String()}, f.market.gpuCloses)
+	ev := events[*types.EventCommitMissed](t, f.ctx)
+	require.Len(t, ev, 1)
+	require.True(t, ev[0].GpuDropped)
+	require.Equal(t, []uint64{7}, ev[0].ClosedLeases)
+	require.Equal(t, uint64(7), ev[0].DockedLease)
+	require.Equal(t, uint32(3), ev[0].ConsecutiveMisses)
+
+	rec := f.record(a)
+	require.Equal(t, uint64(3), rec.Misses)
+	require.Equal(t, uint64(3), rec.Passes)
+	require.Equal(t, uint64(1), rec.GpusDropped)
+	require.Zero(t, rec.Frauds)
+	require.Equal(t, score, rec.Score)
+	require.Empty(t, f.prov.slashes, "a liveness fault is not slashed")
+	require.Empty(t, f.prov.jails, "nor jailed")
+	require.Empty(t, f.market.closes, "the provider's other leases are untouched")
+
+	// Only the remaining GPU is challenged now.
+	f.advance(79)
+	f.begin(80)
+	require.Len(t, issuedIn(t, f), 1)
+}
+
+// TestOwnPassResetsTheRun: a GPU's own pass ends its miss run, so an honest
+// GPU that misses once in a while is never dropped.
+func TestOwnPassResetsTheRun(t *testing.T) {
 	f := newFixture(t)
 	a := f.addProvider(1, 1)
-	f.market.leases[string(a)] = []uint64{5}
-	miss := func(window int64) {
-		t.Helper()
-		f.advance(window - 1)
-		f.begin(window)
+	miss := func(w int64) {
+		f.advance(w - 1)
+		f.begin(w)
 		require.Len(t, issuedIn(t, f), 1)
 		f.end()
-		f.advance(window + 3) // commit deadline passes
-		evs := events[*types.EventCommitMissed](t, f.ctx)
-		require.Len(t, evs, 1)
+		f.advance(w + 4)
 	}
-	pass := func(window int64) {
-		t.Helper()
-		f.advance(window - 1)
-		f.begin(window)
+	pass := func(w int64) {
+		f.advance(w - 1)
+		f.begin(w)
 		evs := issuedIn(t, f)
-		require.Len(t, evs, 1)
 		good := f.answer(a, evs[0].Id, nil)
 		_, err := f.reveal(a, evs[0].Id, good)
 		require.NoError(t, err)
 		f.end()
 	}
-	score := int64(5_000)
 	miss(20)
-	score = types.MissScore(score)
 	miss(40)
-	score = types.MissScore(score)
-	require.Equal(t, uint32(2), f.record(a).ConsecutiveMisses)
 	pass(60)
-	score = types.PassScore(score)
-	require.Zero(t, f.record(a).ConsecutiveMisses)
+	has, err := f.k.GPUStatuses.Has(f.ctx, collections.Join(a, "GPU-1-0"))
+	require.NoError(t, err)
+	require.False(t, has)
 	miss(80)
 	miss(100)
-	require.Empty(t, f.prov.jails)
-	require.Empty(t, f.market.closes)
-	score = types.MissScore(types.MissScore(score))
+	require.Empty(t, f.prov.removed)
 	miss(120)
-	score = types.MissScore(score)
-
-	require.Equal(t, []string{f.str(a)}, f.prov.jails)
-	require.Equal(t, []closeCall{{provider: f.str(a), reason: markettypes.LeaseCloseReasonProviderJailed}}, f.market.closes)
-	ev := events[*types.EventCommitMissed](t, f.ctx)[0]
-	require.True(t, ev.Jailed)
-	require.Equal(t, []uint64{5}, ev.ClosedLeases)
-	rec := f.record(a)
-	require.Equal(t, uint64(5), rec.Misses)
-	require.Equal(t, uint64(1), rec.Passes)
-	require.Zero(t, rec.Frauds)
-	require.Zero(t, rec.ConsecutiveMisses, "jailing starts a new run")
-	require.Equal(t, score, rec.Score)
-	require.Equal(t, score, f.prov.providers[string(a)].Reputation)
-	require.Empty(t, f.prov.slashes, "a liveness fault is not slashed")
-
-	// Jailed: no more challenges.
-	f.advance(139)
-	f.begin(140)
-	require.Empty(t, issuedIn(t, f))
+	require.Equal(t, []string{f.str(a) + "/GPU-1-0"}, f.prov.removed)
 }
 
 // TestMissWhileUnbonding: an unbonding provider's missed commit counts but
@@ -330,7 +349,7 @@ func TestMissWhileUnbonding(t *testing.T) {
 	f.begin(20)
 	f.prov.providers[string(a)].Status = providertypes.ProviderStatusUnbonding
 	f.end()
-	f.advance(23)
+	f.advance(24)
 	require.Equal(t, types.ChallengeStateMissedCommit, f.challenge(1).State)
 	require.Empty(t, f.prov.jails)
 	require.Equal(t, uint64(1), f.record(a).Misses)
@@ -346,7 +365,7 @@ func TestExpiryCap(t *testing.T) {
 	f.begin(20)
 	require.Len(t, issuedIn(t, f), 5)
 	f.end()
-	f.advance(22)
+	f.advance(23)
 	missed := func() int {
 		resp, err := f.queries.Challenges(f.ctx, &types.QueryChallengesRequest{State: types.ChallengeStateMissedCommit})
 		require.NoError(t, err)
@@ -354,7 +373,7 @@ func TestExpiryCap(t *testing.T) {
 	}
 	require.Zero(t, missed())
 	counts := []int{}
-	for h := int64(23); h <= 26; h++ {
+	for h := int64(24); h <= 27; h++ {
 		f.begin(h)
 		f.end()
 		counts = append(counts, missed())

@@ -40,6 +40,6 @@ func BenchmarkRevealProof(b *testing.B) {
 	// plus its own size gas.
 	params := testParams()
 	prod := types.NewProofSize(poc.ProductionParams())
-	b.ReportMetric(float64(gas-params.RevealGas(params.DefaultSize, len(good))+
+	b.ReportMetric(float64(gas-params.RevealGas(params.ClassSizes[0].ProofSize, len(good))+
 		types.DefaultParams().RevealGas(prod, poc.RevealSize(poc.ProductionParams()))), "est-gas/prod-reveal")
 }

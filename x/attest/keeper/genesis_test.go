@@ -39,7 +39,9 @@ func TestGenesisRoundTrip(t *testing.T) {
 	f.begin(22)
 	f.end()
 	f.begin(23)
-	f.end() // challenge 3 missed its commit at 23; challenge 4 (issued at 21) is pending
+	f.end()
+	f.begin(24)
+	f.end() // challenge 3 missed its commit (block 23's time); challenge 4 (issued at 21) is pending
 	require.Equal(t, types.ChallengeStatePassed, f.challenge(1).State)
 	require.Equal(t, types.ChallengeStateCommitted, f.challenge(2).State)
 	require.Equal(t, types.ChallengeStateMissedCommit, f.challenge(3).State)
@@ -52,9 +54,11 @@ func TestGenesisRoundTrip(t *testing.T) {
 	require.Len(t, gs.Records, 2)
 	require.Len(t, gs.BlockHashes, 20)
 	require.Equal(t, int64(20), gs.Cursor.WindowHeight)
+	require.Len(t, gs.GpuStatuses, 1, "provider 2's GPU has a miss run")
+	require.Equal(t, uint32(1), gs.GpuStatuses[0].ConsecutiveMisses)
 
 	g := newFixture(t)
-	g.ctx = g.ctx.WithBlockHeight(23)
+	g.ctx = g.ctx.WithBlockHeight(24)
 	require.NoError(t, g.k.InitGenesis(g.ctx, gs))
 	require.Equal(t, gs, g.export())
 	require.Equal(t, deadlines(t, f), deadlines(t, g))
@@ -95,12 +99,18 @@ func TestGenesisValidate(t *testing.T) {
 	})
 	bad(func(gs *types.GenesisState) { gs.Records = []types.Record{{Provider: "cru1x", Score: 10_001}} })
 	bad(func(gs *types.GenesisState) { gs.BlockHashes = []types.BlockHash{{Height: 3}, {Height: 3}} })
+	bad(func(gs *types.GenesisState) { gs.Challenges[0].CommitDeadlineMs = gs.Challenges[0].IssuedTimeMs })
+	bad(func(gs *types.GenesisState) { gs.GpuStatuses = []types.GPUStatus{{Provider: "cru1x"}} })
+	bad(func(gs *types.GenesisState) {
+		gs.GpuStatuses = []types.GPUStatus{{Provider: "cru1x", GpuUuid: "G"}, {Provider: "cru1x", GpuUuid: "G"}}
+	})
 }
 
 func validChallenge() types.Challenge {
 	return types.Challenge{
-		Id: 1, Provider: "cru1x", GpuUuid: "GPU-1", Class: "test", ProofSize: testParams().DefaultSize,
-		Seed: make([]byte, 32), WindowHeight: 20, IssuedHeight: 20, CommitDeadline: 23, RevealDeadline: 27,
+		Id: 1, Provider: "cru1x", GpuUuid: "GPU-1", Class: "test", ProofSize: testParams().ClassSizes[0].ProofSize,
+		Seed: make([]byte, 32), WindowHeight: 20, IssuedHeight: 20,
+		IssuedTimeMs: blockTime(20).UnixMilli(), CommitDeadlineMs: blockTime(23).UnixMilli(),
 		State: types.ChallengeStatePendingCommit,
 	}
 }

@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
+	"cosmossdk.io/core/header"
 	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 
@@ -61,7 +63,23 @@ type fakeProviders struct {
 	drops     []string
 	reps      []repCall
 	verified  []string // "owner/uuid"
+	removed   []string // "owner/uuid"
 	fromCalls int
+}
+
+func (f *fakeProviders) RemoveGPU(_ context.Context, owner sdk.AccAddress, uuid, _ string) error {
+	p, err := f.get(owner)
+	if err != nil {
+		return err
+	}
+	for i := range p.Gpus {
+		if p.Gpus[i].Uuid == uuid {
+			p.Gpus = append(p.Gpus[:i:i], p.Gpus[i+1:]...)
+			f.removed = append(f.removed, p.Owner+"/"+uuid)
+			return nil
+		}
+	}
+	return providertypes.ErrGPUNotFound
 }
 
 var _ types.ProviderKeeper = (*fakeProviders)(nil)
@@ -172,12 +190,45 @@ type closeCall struct {
 	reason   markettypes.LeaseCloseReason
 }
 
-// fakeMarket records CloseProviderLeases calls and closes the leases it was
-// given per provider.
+// fakeMarket records CloseProviderLeases, CloseGPULease and DockGPU calls
+// and closes the leases it was given per provider (and per GPU).
 type fakeMarket struct {
-	addrs  address.Codec
-	leases map[string][]uint64 // by raw address bytes
-	closes []closeCall
+	addrs     address.Codec
+	leases    map[string][]uint64 // by raw address bytes
+	gpuLeases map[string]uint64   // "raw address bytes/uuid" -> lease id
+	closes    []closeCall
+	gpuCloses []string    // "owner/uuid/reason"
+	docks     []dockCall
+}
+
+type dockCall struct {
+	provider, uuid string
+	since, at      int64
+	lease          uint64
+}
+
+func (m *fakeMarket) CloseGPULease(_ context.Context, provider sdk.AccAddress, uuid string, reason markettypes.LeaseCloseReason) ([]uint64, error) {
+	s, err := m.addrs.BytesToString(provider)
+	if err != nil {
+		return nil, err
+	}
+	m.gpuCloses = append(m.gpuCloses, s+"/"+uuid+"/"+reason.String())
+	id, ok := m.gpuLeases[string(provider)+"/"+uuid]
+	if !ok {
+		return nil, nil
+	}
+	delete(m.gpuLeases, string(provider)+"/"+uuid)
+	return []uint64{id}, nil
+}
+
+func (m *fakeMarket) DockGPU(ctx context.Context, provider sdk.AccAddress, uuid string, since int64) (uint64, error) {
+	s, err := m.addrs.BytesToString(provider)
+	if err != nil {
+		return 0, err
+	}
+	id := m.gpuLeases[string(provider)+"/"+uuid]
+	m.docks = append(m.docks, dockCall{provider: s, uuid: uuid, since: since, at: sdk.UnwrapSDKContext(ctx).BlockHeight(), lease: id})
+	return id, nil
 }
 
 func (m *fakeMarket) CloseProviderLeases(_ context.Context, provider sdk.AccAddress, reason markettypes.LeaseCloseReason) ([]uint64, error) {
@@ -204,16 +255,21 @@ type fixture struct {
 	authority string
 }
 
-// testParams: windows of 20 blocks, every GPU challenged, 3 blocks to
-// commit, 4 more to reveal, poc.TestParams sizes for every class.
+// Blocks in these tests are 1 s apart: block h has header time
+// t0Ms + h*1000, so windows of 20 s start at heights that are multiples of
+// 20.
+const t0Ms int64 = 1_700_000_000_000
+
+// testParams: windows of 20 s (20 blocks), every provider drawn, the test
+// class only (reference 1 s: commit deadline 1.3 s + 1.7 s slack = 3 s =
+// 3 blocks after the issuing one), 4 s (blocks) to reveal after the commit.
 func testParams() types.Params {
 	p := types.DefaultParams()
-	p.WindowBlocks = 20
+	p.WindowMs = 20_000
 	p.ChallengeRateBps = 10_000
-	p.CommitWindowBlocks = 3
-	p.RevealWindowBlocks = 4
-	p.ClassSizes = []types.ClassSize{{Class: types.ClassTest, ProofSize: types.NewProofSize(poc.TestParams())}}
-	p.DefaultSize = types.NewProofSize(poc.TestParams())
+	p.CommitSlackMs = 1_700
+	p.RevealWindowMs = 4_000
+	p.ClassSizes = []types.ClassSize{types.TestClassSize()}
 	p.MaxScheduleGpusPerBlock = 10
 	p.MaxExpiriesPerBlock = 100
 	p.BlockHashRetention = 20
@@ -229,7 +285,7 @@ func newFixture(t testing.TB) *fixture {
 	authority, err := addrs.BytesToString(authtypes.NewModuleAddress("gov"))
 	require.NoError(t, err)
 	prov := &fakeProviders{addrs: addrs, providers: map[string]*providertypes.Provider{}}
-	market := &fakeMarket{addrs: addrs, leases: map[string][]uint64{}}
+	market := &fakeMarket{addrs: addrs, leases: map[string][]uint64{}, gpuLeases: map[string]uint64{}}
 	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(key), addrs, prov, market, authority)
 	f := &fixture{
 		t: t, key: key, k: k, prov: prov, market: market, addrs: addrs,
@@ -257,10 +313,16 @@ func blockHash(h int64) []byte {
 	return s[:]
 }
 
-// begin starts block h: height, header hash, fresh events, BeginBlocker.
+// blockTime is the header time of block h.
+func blockTime(h int64) time.Time { return time.UnixMilli(t0Ms + h*1000).UTC() }
+
+// begin starts block h: height, header hash and time, fresh events,
+// BeginBlocker.
 func (f *fixture) begin(h int64) {
 	f.t.Helper()
-	f.ctx = f.ctx.WithBlockHeight(h).WithHeaderHash(blockHash(h)).WithEventManager(sdk.NewEventManager())
+	f.ctx = f.ctx.WithBlockHeight(h).WithHeaderHash(blockHash(h)).WithBlockTime(blockTime(h)).
+		WithHeaderInfo(header.Info{Height: h, Hash: blockHash(h), Time: blockTime(h), ChainID: chainID}).
+		WithEventManager(sdk.NewEventManager())
 	require.NoError(f.t, f.k.BeginBlocker(f.ctx))
 }
 

@@ -21,7 +21,7 @@ func TestUpdateParamsAuthority(t *testing.T) {
 	require.ErrorIs(t, err, types.ErrInvalidAddress)
 
 	bad := p
-	bad.WindowBlocks = 5 // not more than commit + reveal windows
+	bad.WindowMs = 5_000 // not more than the commit deadline + reveal window
 	_, err = f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.authority, Params: bad})
 	require.ErrorIs(t, err, types.ErrInvalidParams)
 

@@ -2,8 +2,11 @@ package keeper_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"cosmossdk.io/core/header"
 
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -147,6 +150,9 @@ func TestFraudIsCaught(t *testing.T) {
 			// Exactly one slash of fraud_slash_bps, GPUs dropped, score 0,
 			// leases closed as PROVIDER_SLASHED.
 			require.Equal(t, []slashCall{{owner: f.str(a), bps: 5_000, reason: "challenge 1: CHALLENGE_STATE_FAILED", amount: coin(5_000)}}, f.prov.slashes)
+			require.Equal(t, []string{f.str(a)}, f.prov.jails, "fraud jails")
+			// Every GPU's lease is docked since its last pass before closing.
+			require.Len(t, f.market.docks, 2)
 			require.Equal(t, []string{f.str(a)}, f.prov.drops)
 			require.Equal(t, repCall{owner: f.str(a), score: 0}, f.prov.reps[len(f.prov.reps)-1])
 			require.Equal(t, []closeCall{{provider: f.str(a), reason: markettypes.LeaseCloseReasonProviderSlashed}}, f.market.closes)
@@ -199,14 +205,18 @@ func TestRejectedMessagesChangeNothing(t *testing.T) {
 	require.Equal(t, f.str(a), c.Provider)
 	pr := newProver(t, c, nil)
 
+	calls := func() int {
+		return len(f.prov.reps) + len(f.prov.slashes) + len(f.market.closes) + len(f.market.docks) +
+			len(f.market.gpuCloses) + len(f.prov.removed) + len(f.prov.jails)
+	}
 	unchanged := func(run func() error, want error) {
 		t.Helper()
 		before := f.export()
-		calls := len(f.prov.reps) + len(f.prov.slashes) + len(f.market.closes)
+		n := calls()
 		err := run()
 		require.ErrorIs(t, err, want)
 		require.Equal(t, before, f.export())
-		require.Equal(t, calls, len(f.prov.reps)+len(f.prov.slashes)+len(f.market.closes))
+		require.Equal(t, n, calls())
 	}
 	commitAs := func(p sdk.AccAddress, id uint64, root []byte) func() error {
 		return func() error {
@@ -257,10 +267,13 @@ func TestRejectedMessagesChangeNothing(t *testing.T) {
 	f.end()
 	f.begin(23)
 	oc := f.challenge(2)
-	require.Equal(t, int64(23), oc.CommitDeadline)
+	require.Equal(t, blockTime(23).UnixMilli(), oc.CommitDeadlineMs)
 	opr := newProver(t, oc, nil)
-	f.end() // the deadline passes in this EndBlocker: MISSED_COMMIT
+	f.end()
 	f.begin(24)
+	f.end() // block 24's time is past the deadline: MISSED_COMMIT
+	require.Equal(t, types.ChallengeStateMissedCommit, f.challenge(2).State)
+	f.begin(25)
 	unchanged(commitAs(other, 2, opr.root[:]), types.ErrWrongState)
 
 	// A commit arriving in a block past the deadline before EndBlocker ran
@@ -270,55 +283,92 @@ func TestRejectedMessagesChangeNothing(t *testing.T) {
 	f.begin(40)
 	require.Equal(t, []uint64{3, 4}, append(f.challengesOf(a, types.ChallengeStatePendingCommit), f.challengesOf(other, types.ChallengeStatePendingCommit)...))
 	f.end()
-	f.advance(43)
-	f.begin(44) // deadline 43 passed; EndBlocker at 43 expired only challenge 3
+	f.advance(44)
+	f.begin(45) // deadline (block 43's time) passed; EndBlocker at 44 expired only challenge 3
 	require.Equal(t, types.ChallengeStatePendingCommit, f.challenge(4).State)
 	c4 := f.challenge(4)
 	unchanged(commitAs(other, 4, newProver(t, c4, nil).root[:]), types.ErrCommitTooLate)
 }
 
-// TestMissedRevealIsFraud: at the reveal deadline's EndBlocker a missing
-// reveal is fraud, and a reveal afterwards is refused.
-func TestMissedRevealIsFraud(t *testing.T) {
+// TestJunkCommitNeverRevealedIsNotFraud is the hot-key attack: a key
+// granted only MsgCommitProof commits a junk root and never reveals. Nothing
+// is proven wrong, so it is a liveness fault of that GPU like a missed
+// commit: no slash, no jail, the bond intact, one miss on the GPU's run; a
+// reveal afterwards is refused.
+func TestJunkCommitNeverRevealedIsNotFraud(t *testing.T) {
 	f := newFixture(t)
 	a := f.addProvider(1, 1)
+	f.market.leases[string(a)] = []uint64{7}
 	f.advance(19)
 	f.begin(20)
+	junk := make([]byte, 32)
+	junk[0] = 0xAA
+	_, err := f.msgs.CommitProof(f.ctx, &types.MsgCommitProof{Provider: f.str(a), ChallengeId: 1, Root: junk})
+	require.NoError(t, err)
 	c := f.challenge(1)
-	good := f.answer(a, 1, nil) // committed at 20, now at 21
-	require.Equal(t, int64(27), c.RevealDeadline)
+	require.Equal(t, blockTime(20).UnixMilli()+4_000, c.RevealDeadlineMs)
 	f.end()
-	f.advance(26)
-	f.begin(27)
-	f.end() // reveal deadline passed
+	f.advance(24)
+	require.Equal(t, types.ChallengeStateCommitted, f.challenge(1).State, "still inside the reveal window")
+	f.begin(25)
+	f.end() // block 25's time is past the reveal deadline
 	require.Equal(t, types.ChallengeStateMissedReveal, f.challenge(1).State)
-	require.Len(t, f.prov.slashes, 1)
-	require.Equal(t, []closeCall{{provider: f.str(a), reason: markettypes.LeaseCloseReasonProviderSlashed}}, f.market.closes)
-	require.Equal(t, uint64(1), f.record(a).Frauds)
-	evs := events[*types.EventFraudDetected](t, f.ctx)
+	require.Empty(t, f.prov.slashes, "no bond burned")
+	require.Empty(t, f.prov.jails)
+	require.Empty(t, f.market.closes)
+	require.Equal(t, coin(10_000), f.prov.providers[string(a)].Bond)
+	rec := f.record(a)
+	require.Zero(t, rec.Frauds)
+	require.Equal(t, uint64(1), rec.Misses)
+	evs := events[*types.EventCommitMissed](t, f.ctx)
 	require.Len(t, evs, 1)
-	require.Equal(t, types.ChallengeStateMissedReveal, evs[0].State)
+	require.True(t, evs[0].MissedReveal)
+	require.Equal(t, uint32(1), evs[0].ConsecutiveMisses)
 
-	f.begin(28)
-	_, err := f.reveal(a, 1, good)
+	f.begin(26)
+	_, err = f.reveal(a, 1, make([]byte, poc.RevealSize(poc.TestParams())))
 	require.ErrorIs(t, err, types.ErrWrongState)
 }
 
-// TestRevealTooLate: a reveal in a block past the reveal deadline whose
-// expiry was deferred by the cap is refused.
+// TestRevealTooLate: a reveal in a block past the reveal deadline (and past
+// the two grace blocks) whose expiry was deferred by the cap is refused;
+// one in the grace blocks is accepted whatever the time.
 func TestRevealTooLate(t *testing.T) {
 	f := newFixture(t)
 	a := f.addProvider(1, 1)
 	f.advance(19)
 	f.begin(20)
-	good := f.answer(a, 1, nil)
+	good := f.answer(a, 1, nil) // committed at 20, now at 21
 	f.end()
-	f.advance(26)
-	f.begin(27) // no EndBlocker: as if the expiry cap deferred it
-	f.begin(28)
+	f.advance(24)
+	f.begin(25) // no EndBlocker: as if the expiry cap deferred it
 	_, err := f.reveal(a, 1, good)
 	require.ErrorIs(t, err, types.ErrRevealTooLate)
 	require.Equal(t, types.ChallengeStateCommitted, f.challenge(1).State)
+
+	// Grace: a slow chain whose next blocks come long after the deadline.
+	g := newFixture(t)
+	b := g.addProvider(1, 1)
+	g.advance(19)
+	g.begin(20)
+	c := g.challenge(1)
+	pr := newProver(t, c, nil)
+	g.end()
+	slow := func(h int64, at time.Time) {
+		g.ctx = g.ctx.WithBlockHeight(h).WithHeaderHash(blockHash(h)).WithBlockTime(at).
+			WithHeaderInfo(header.Info{Height: h, Hash: blockHash(h), Time: at, ChainID: chainID}).
+			WithEventManager(sdk.NewEventManager())
+		require.NoError(t, g.k.BeginBlocker(g.ctx))
+	}
+	slow(21, blockTime(20).Add(time.Minute)) // the commit deadline is long gone
+	g.commit(b, c, pr)                       // accepted: the block right after the issuing one
+	g.end()
+	slow(22, blockTime(20).Add(2*time.Minute))
+	g.end()
+	slow(23, blockTime(20).Add(3*time.Minute)) // two blocks after the commit
+	resp, err := g.reveal(b, 1, encode(t, pr.reveal(t, blockHash(22))))
+	require.NoError(t, err)
+	require.Equal(t, types.ChallengeStatePassed, resp.State)
 }
 
 // TestRevealGasChargedBySizeFirst: the gas consumed before any decoding grows
@@ -378,9 +428,9 @@ func TestPassMarksOnlyTheSameGPU(t *testing.T) {
 	require.Equal(t, uint64(1), f.record(a).Passes)
 }
 
-// TestFraudOfRemovedProvider: a provider that is gone still gets its
-// challenge failed and its record updated; nothing is slashed.
-func TestFraudOfRemovedProvider(t *testing.T) {
+// TestMissOfRemovedProvider: a provider that is gone still gets its
+// challenge ended and its record updated; nothing is slashed or docked.
+func TestMissOfRemovedProvider(t *testing.T) {
 	f := newFixture(t)
 	a := f.addProvider(1, 1)
 	f.advance(19)
@@ -391,5 +441,6 @@ func TestFraudOfRemovedProvider(t *testing.T) {
 	f.advance(27)
 	require.Equal(t, types.ChallengeStateMissedReveal, f.challenge(1).State)
 	require.Empty(t, f.prov.slashes)
-	require.Equal(t, uint64(1), f.record(a).Frauds)
+	require.Empty(t, f.market.docks)
+	require.Equal(t, uint64(1), f.record(a).Misses)
 }
