@@ -82,7 +82,7 @@ func FuzzMsgs(f *testing.F) {
 			}
 		case *types.MsgUpdateParams:
 			p := m.Params
-			if p.WindowBlocks <= p.CommitWindowBlocks+p.RevealWindowBlocks || p.ChallengeRateBps > types.BasisPoints ||
+			if p.CommitDeadlineBps < types.MinCommitDeadlineBps || p.CommitDeadlineBps >= types.MaxCommitDeadlineBps || p.ChallengeRateBps > types.BasisPoints ||
 				p.FraudSlashBps > types.BasisPoints || p.MaxMissed == 0 || len(p.ClassSizes) > types.MaxClassSizes {
 				t.Fatalf("params %+v accepted", p)
 			}
@@ -90,6 +90,9 @@ func FuzzMsgs(f *testing.F) {
 			for _, cs := range p.ClassSizes {
 				if cs.Class == "" || seen[cs.Class] {
 					t.Fatalf("class size %q accepted (empty or duplicate)", cs.Class)
+				}
+				if p.CommitDeadlineMs(cs)+p.RevealWindowMs >= p.WindowMs {
+					t.Fatalf("class %q: deadline + reveal window %d >= window %d accepted", cs.Class, p.CommitDeadlineMs(cs)+p.RevealWindowMs, p.WindowMs)
 				}
 				seen[cs.Class] = true
 			}

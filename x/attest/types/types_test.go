@@ -9,14 +9,25 @@ import (
 	"github.com/crucible-network/crucible/x/attest/types"
 )
 
+// The default params define production classes only: no "test" class, so
+// no provider can pick a toy proof size on a production chain; the H100
+// deadline is 1.3 x 21 s + 6 s = 33.3 s, under two proof times (42 s).
 func TestDefaultParams(t *testing.T) {
 	p := types.DefaultParams()
 	require.NoError(t, p.Validate())
-	require.Equal(t, types.NewProofSize(poc.ProductionParams()), p.SizeFor(types.ClassH100))
-	require.Equal(t, types.NewProofSize(poc.TestParams()), p.SizeFor(types.ClassTest))
-	require.Equal(t, p.DefaultSize, p.SizeFor("unknown"))
+	h100, ok := p.Class(types.ClassH100)
+	require.True(t, ok)
+	require.Equal(t, types.NewProofSize(poc.ProductionParams()), h100.ProofSize)
+	_, ok = p.Class(types.ClassTest)
+	require.False(t, ok, "the test class exists only in localnet and test genesis")
+	_, ok = p.Class("H100")
+	require.False(t, ok, "classes match exactly")
+	require.Equal(t, uint64(33_300), p.CommitDeadlineMs(h100))
+	require.Less(t, p.CommitDeadlineMs(h100), 2*h100.ReferenceProofMs)
+	// Proof overhead: rate * reference / window = 0.25 * 21 s / 600 s < 2%.
+	require.Less(t, uint64(p.ChallengeRateBps)*h100.ReferenceProofMs*10_000/(types.BasisPoints*p.WindowMs), uint64(200))
 	// A production reveal costs a few hundred thousand gas.
-	g := p.RevealGas(p.SizeFor(types.ClassH100), poc.RevealSize(poc.ProductionParams()))
+	g := p.RevealGas(h100.ProofSize, poc.RevealSize(poc.ProductionParams()))
 	require.Equal(t, uint64(40_419*3+32*(1_000+64*64)), g)
 	require.Greater(t, g, uint64(200_000))
 	require.Less(t, g, uint64(500_000))
@@ -29,24 +40,27 @@ func TestParamsValidate(t *testing.T) {
 		mut(&p)
 		require.ErrorIs(t, p.Validate(), types.ErrInvalidParams)
 	}
-	bad(func(p *types.Params) { p.WindowBlocks = 0 })
-	bad(func(p *types.Params) { p.WindowBlocks = p.CommitWindowBlocks + p.RevealWindowBlocks })
-	bad(func(p *types.Params) { p.CommitWindowBlocks = 0 })
-	bad(func(p *types.Params) { p.RevealWindowBlocks = 1 })
+	bad(func(p *types.Params) { p.WindowMs = 999 })
+	bad(func(p *types.Params) { p.WindowMs = 33_300 + p.RevealWindowMs }) // a second challenge could overlap
+	bad(func(p *types.Params) { p.RevealWindowMs = 0 })
+	bad(func(p *types.Params) { p.CommitDeadlineBps = 9_999 })
+	bad(func(p *types.Params) { p.CommitDeadlineBps = 20_000 }) // two proofs would fit
+	bad(func(p *types.Params) { p.CommitSlackMs = types.MaxMsParam + 1 })
 	bad(func(p *types.Params) { p.ChallengeRateBps = 10_001 })
 	bad(func(p *types.Params) { p.FraudSlashBps = 10_001 })
 	bad(func(p *types.Params) { p.MaxMissed = 0 })
 	bad(func(p *types.Params) { p.ClassSizes = append(p.ClassSizes, p.ClassSizes[0]) })
 	bad(func(p *types.Params) { p.ClassSizes[0].Class = "" })
+	bad(func(p *types.Params) { p.ClassSizes[0].Class = "H100" })
 	bad(func(p *types.Params) { p.ClassSizes[0].ProofSize.K = 7 })
-	bad(func(p *types.Params) { p.DefaultSize.Samples = 0 })
+	bad(func(p *types.Params) { p.ClassSizes[0].ReferenceProofMs = 0 })
 	bad(func(p *types.Params) { p.GasPerRevealByte = types.MaxGasParam + 1 })
 	bad(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 0 })
 	bad(func(p *types.Params) { p.MaxExpiriesPerBlock = 0 })
 	bad(func(p *types.Params) { p.MaxScheduleGpusPerBlock = types.MaxPerBlockParam + 1 })
 	bad(func(p *types.Params) { p.MaxExpiriesPerBlock = types.MaxPerBlockParam + 1 })
 	bad(func(p *types.Params) { p.FinishedRetentionBlocks = types.MaxBlocksParam + 1 })
-	bad(func(p *types.Params) { p.BlockHashRetention = p.CommitWindowBlocks + p.RevealWindowBlocks + 1 })
+	bad(func(p *types.Params) { p.BlockHashRetention = types.MinBlockHashRetention - 1 })
 }
 
 func TestScheduleDraw(t *testing.T) {
@@ -58,11 +72,12 @@ func TestScheduleDraw(t *testing.T) {
 	require.NotEqual(t, d, types.ScheduleDraw(hash, prov, 1))
 	require.NotEqual(t, d, types.ScheduleDraw([]byte("window hasi"), prov, 0))
 	require.NotEqual(t, d, types.ScheduleDraw(hash, []byte("provider-address-20c"), 0))
-	require.True(t, types.IsChallenged(10_000, hash, prov, 0))
-	require.False(t, types.IsChallenged(0, hash, prov, 0))
+	require.True(t, types.IsChallenged(10_000, hash, prov))
+	require.False(t, types.IsChallenged(0, hash, prov))
+	// One draw per provider: about rate of the providers are drawn.
 	n := 0
-	for g := uint32(0); g < 4_000; g++ {
-		if types.IsChallenged(2_500, hash, prov, g) {
+	for i := 0; i < 4_000; i++ {
+		if types.IsChallenged(2_500, hash, []byte{byte(i), byte(i >> 8), 7}) {
 			n++
 		}
 	}
