@@ -37,7 +37,8 @@ func TestSameBlocksSameAppHash(t *testing.T) {
 		if err := cdc.UnmarshalJSON(state[attesttypes.ModuleName], &g); err != nil {
 			return err
 		}
-		g.Params.WindowBlocks, g.Params.CommitWindowBlocks, g.Params.RevealWindowBlocks = 12, 4, 4
+		// 12 s windows at the test chain's 1 s blocks; a 4 s reveal window.
+		g.Params.WindowMs, g.Params.RevealWindowMs, g.Params.CommitSlackMs = 12_000, 4_000, 2_000
 		bz, err := cdc.MarshalJSON(&g)
 		state[attesttypes.ModuleName] = bz
 		return err
