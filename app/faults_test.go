@@ -213,7 +213,7 @@ func TestJunkCommitByHotKeyBurnsNoBond(t *testing.T) {
 	}
 }
 
-func providerBond(t *testing.T, c *apptest.Chain) sdkmath.Int {
+func providerBond(t testing.TB, c *apptest.Chain) sdkmath.Int {
 	t.Helper()
 	p, err := c.App.ProviderKeeper.GetProvider(c.Ctx(), c.Addr("p0"))
 	if err != nil {

@@ -56,9 +56,10 @@ func rentFrom(t *testing.T, cli *procnet.CLI, provider, gpu string, price, depos
 }
 
 // TestFaultsWithRealProcesses drives a real crucibled through the CLI:
-//  1. a provider that commits to a challenge and then stops answering is
-//     slashed (half its bond burned), loses its GPU claims, and its tenant's
-//     lease closes (PROVIDER_SLASHED) with the unused escrow refunded;
+//  1. a provider that commits a root to a challenge and then never reveals
+//     it misses that GPU's challenge: nothing is burned (no wrong opening
+//     was proven), and its tenant gets back what it paid for the unproven
+//     blocks since the lease began;
 //  2. a tenant whose escrow runs dry sees the lease close by itself
 //     (INSUFFICIENT_FUNDS) and gets back the remainder.
 func TestFaultsWithRealProcesses(t *testing.T) {
@@ -77,8 +78,7 @@ func TestFaultsWithRealProcesses(t *testing.T) {
 	id := rent(t, cli, 100, 2_000_000)
 	var pending struct {
 		Challenges []struct {
-			ID             string `json:"id"`
-			RevealDeadline string `json:"reveal_deadline"`
+			ID string `json:"id"`
 		} `json:"challenges"`
 	}
 	defer func() {
@@ -110,18 +110,19 @@ func TestFaultsWithRealProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	bond, _ := strconv.ParseInt(prov.Provider.Bond.Amount, 10, 64)
-	deadline, _ := strconv.ParseInt(ch.RevealDeadline, 10, 64)
 	aliceBefore := balances(t, cli, alice)[alice]
-	net.WaitHeight(0, deadline+2, 60*time.Second)
 
 	var got struct {
 		Challenge struct {
 			State string `json:"state"`
 		} `json:"challenge"`
 	}
-	if err := cli.Query(&got, "q", "attest", "challenge", ch.ID); err != nil {
-		t.Fatal(err)
-	}
+	waitUntil(t, "the reveal deadline to pass", 60*time.Second, func() bool {
+		if err := cli.Query(&got, "q", "attest", "challenge", ch.ID); err != nil {
+			t.Fatal(err)
+		}
+		return got.Challenge.State != "CHALLENGE_STATE_COMMITTED"
+	})
 	if got.Challenge.State != "CHALLENGE_STATE_MISSED_REVEAL" {
 		t.Fatalf("challenge state %s", got.Challenge.State)
 	}
@@ -129,32 +130,21 @@ func TestFaultsWithRealProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	after2, _ := strconv.ParseInt(prov.Provider.Bond.Amount, 10, 64)
-	if after2 != bond-bond*5000/10000 || len(prov.Provider.Gpus) != 0 {
-		t.Fatalf("bond %d -> %d (want half burned), gpus %d", bond, after2, len(prov.Provider.Gpus))
+	// At most the community pool's 2% take on the refunded blocks comes out
+	// of the bond; nothing is burned.
+	if bond-after2 > 1_000 || len(prov.Provider.Gpus) != 1 {
+		t.Fatalf("bond %d -> %d (nothing may be burned), gpus %d", bond, after2, len(prov.Provider.Gpus))
 	}
 	l := queryLease(t, cli, id).Lease
-	if l.State != "LEASE_STATE_CLOSED" || l.CloseReason != "LEASE_CLOSE_REASON_PROVIDER_SLASHED" {
-		t.Fatalf("lease after the fraud: %+v", l)
+	if l.State != "LEASE_STATE_ACTIVE" {
+		t.Fatalf("lease after one missed reveal: %+v", l)
 	}
-	var acct struct {
-		Account struct {
-			TotalPaid coin `json:"total_paid"`
-			Balance   coin `json:"balance"`
-		} `json:"account"`
-	}
-	if err := cli.Query(&acct, "q", "escrow", "account", id); err != nil {
-		t.Fatal(err)
-	}
-	if acct.Account.Balance.int(t) != 0 {
-		t.Fatalf("escrow still holds %d", acct.Account.Balance.int(t))
-	}
-	// The refund arrived: alice got back the deposit less what the lease used.
-	refunded := balances(t, cli, alice)[alice] - aliceBefore
-	if refunded != 2_000_000-acct.Account.TotalPaid.int(t) {
-		t.Fatalf("tenant refund %d (paid %d of 2,000,000)", refunded, acct.Account.TotalPaid.int(t))
+	// The tenant was refunded for the unproven blocks (100 ucru each).
+	if refunded := balances(t, cli, alice)[alice] - aliceBefore; refunded < 100 {
+		t.Fatalf("tenant refund %d after the missed reveal", refunded)
 	}
 
-	// 2. A second provider (bob lost his GPU claims) and a tenant whose
+	// 2. A second provider (bob's GPU is leased) and a tenant whose
 	// 1,000,000 deposit at 300,000 a block lasts three blocks.
 	mustTx(t, cli, "carol", "provider", "register", "http://127.0.0.1:2", "1000000000ucru",
 		"--gpus", `{"uuid":"GPU-f-1","model":"NVIDIA H100 80GB HBM3","class":"h100","memory_mib":81559}`)

@@ -8,6 +8,7 @@ package apptest
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"testing"
 	"time"
@@ -40,6 +41,13 @@ type Chain struct {
 	Time    time.Time
 	Keyring keyring.Keyring
 	Layout  *network.Layout
+
+	// Step is the header time between blocks (1 s unless set).
+	Step time.Duration
+	// Salt, when set, is mixed into every block hash, so that runs with
+	// different salts draw different challenges (block hashes stand in for
+	// CometBFT's and seed x/attest's draws).
+	Salt []byte
 
 	seqs map[string]uint64 // next sequence per key name
 }
@@ -105,8 +113,16 @@ func (c *Chain) AppHash() []byte { return c.App.LastCommitID().Hash }
 func (c *Chain) NextBlock(txs ...[]byte) []*abci.ExecTxResult {
 	c.t.Helper()
 	c.Height++
-	c.Time = c.Time.Add(time.Second)
+	step := c.Step
+	if step <= 0 {
+		step = time.Second
+	}
+	c.Time = c.Time.Add(step)
 	hash := blockHash(c.Height)
+	if len(c.Salt) > 0 {
+		sum := sha256.Sum256(append(append([]byte(nil), c.Salt...), hash...))
+		hash = sum[:]
+	}
 	res, err := c.App.FinalizeBlock(&abci.RequestFinalizeBlock{
 		Height: c.Height, Time: c.Time, Txs: txs, Hash: hash,
 		ProposerAddress: c.proposer(),
