@@ -262,7 +262,7 @@ func (l *load) sign(ctx context.Context, name string, accNum, seq uint64, msgs .
 func (l *load) rent(ctx context.Context, s *chain.Signer, deadline time.Time, cycles *atomic.Int64) error {
 	name := s.Actor()
 	for time.Now().Before(deadline) {
-		order, err := chaintest.CreateOrder(ctx, s, chaintest.Spec("H100", 1), maxOrderPrice)
+		order, err := chaintest.CreateOrder(ctx, s, chaintest.Spec("h100", 1), maxOrderPrice)
 		if err != nil {
 			return fmt.Errorf("%s: create order: %w", name, err)
 		}

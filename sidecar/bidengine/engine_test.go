@@ -222,11 +222,11 @@ func TestEngineBidsOnceRestartsAndHandsOverLeases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cheap, err := chaintest.CreateOrder(ctx, tenant, chaintest.Spec("H100", 1), 1049)
+	cheap, err := chaintest.CreateOrder(ctx, tenant, chaintest.Spec("h100", 1), 1049)
 	if err != nil {
 		t.Fatal(err)
 	}
-	twoGPUs, err := chaintest.CreateOrder(ctx, tenant, chaintest.Spec("H100", 2), 5000)
+	twoGPUs, err := chaintest.CreateOrder(ctx, tenant, chaintest.Spec("h100", 2), 5000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestEngineBidsOnceRestartsAndHandsOverLeases(t *testing.T) {
 	assertOpenBids(t, c, provider, 0, a100.Id, cheap.Id, twoGPUs.Id)
 
 	// A matching order gets a bid within a couple of blocks.
-	first, err := chaintest.CreateOrder(ctx, tenant, chaintest.Spec("H100", 1), 2000)
+	first, err := chaintest.CreateOrder(ctx, tenant, chaintest.Spec("h100", 1), 2000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestEngineBidsOnceRestartsAndHandsOverLeases(t *testing.T) {
 	waitFor(t, 30*time.Second, "bids placed metric", func() bool { return counter(t, m.BidsPlaced) == 1 })
 
 	// Its only GPU is in that bid: a second matching order gets none.
-	second, err := chaintest.CreateOrder(ctx, tenant, chaintest.Spec("H100", 1), 2000)
+	second, err := chaintest.CreateOrder(ctx, tenant, chaintest.Spec("h100", 1), 2000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestEngineBidsOnceRestartsAndHandsOverLeases(t *testing.T) {
 	if got := counter(t, m.BidsWon); got != 1 {
 		t.Fatalf("bids won metric = %v, want 1", got)
 	}
-	third, err := chaintest.CreateOrder(ctx, tenant, chaintest.Spec("H100", 1), 2000)
+	third, err := chaintest.CreateOrder(ctx, tenant, chaintest.Spec("h100", 1), 2000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestEngineBidsThroughAuthzGrant(t *testing.T) {
 	}
 
 	e := startEngine(t, c, hot, provider, inv, nil, nil)
-	spec := chaintest.Spec("H100", 2)
+	spec := chaintest.Spec("h100", 2)
 	spec.Region = "authz-land"
 	order, err := chaintest.CreateOrder(ctx, tenant, spec, 3000)
 	if err != nil {

@@ -76,11 +76,11 @@ func TestEngineWithoutChain(t *testing.T) {
 	gpu0, gpu1 := "GPU-sim-fake-0", "GPU-sim-fake-1"
 	prov := providertypes.Provider{Owner: provider, Status: providertypes.ProviderStatusActive, Reputation: 5000,
 		Gpus: []providertypes.GPU{
-			{Uuid: gpu0, Model: h100, Class: "H100", MemoryMib: 81559},
-			{Uuid: gpu1, Model: h100, Class: "H100", MemoryMib: 81559},
+			{Uuid: gpu0, Model: h100, Class: "h100", MemoryMib: 81559},
+			{Uuid: gpu1, Model: h100, Class: "h100", MemoryMib: 81559},
 		}}
 	order := func(id uint64, max int64) markettypes.Order {
-		return markettypes.Order{Id: id, Spec: markettypes.OrderSpec{Gpu: markettypes.GPUSpec{Class: "H100", Count: 1}},
+		return markettypes.Order{Id: id, Spec: markettypes.OrderSpec{Gpu: markettypes.GPUSpec{Class: "h100", Count: 1}},
 			MaxPricePerBlock: sdk.NewInt64Coin("ucru", max), State: markettypes.OrderStateOpen, ExpiresHeight: 1000}
 	}
 	fc := &fakeChain{events: make(chan chain.Event, 16), state: chain.State{
@@ -187,9 +187,9 @@ func TestEngineDropsBidConfirmedAfterItsOrderClosed(t *testing.T) {
 	const provider = "cru1ekwssejqkk5ep34vd4nxfxa7typfk4s2rcvpmg"
 	gpu := "GPU-sim-late-0"
 	prov := providertypes.Provider{Owner: provider, Status: providertypes.ProviderStatusActive, Reputation: 5000,
-		Gpus: []providertypes.GPU{{Uuid: gpu, Model: h100, Class: "H100", MemoryMib: 81559}}}
+		Gpus: []providertypes.GPU{{Uuid: gpu, Model: h100, Class: "h100", MemoryMib: 81559}}}
 	order := func(id uint64) markettypes.Order {
-		return markettypes.Order{Id: id, Spec: markettypes.OrderSpec{Gpu: markettypes.GPUSpec{Class: "H100", Count: 1}},
+		return markettypes.Order{Id: id, Spec: markettypes.OrderSpec{Gpu: markettypes.GPUSpec{Class: "h100", Count: 1}},
 			MaxPricePerBlock: sdk.NewInt64Coin("ucru", 2000), State: markettypes.OrderStateOpen, ExpiresHeight: 1000}
 	}
 	fc := &fakeChain{events: make(chan chain.Event, 16), state: chain.State{

@@ -7,14 +7,14 @@ import (
 	providertypes "github.com/crucible-network/crucible/x/provider/types"
 )
 
-// UnknownClass is the class registered for a GPU whose model
-// inventory.Class does not recognise (the chain requires a class).
-const UnknownClass = "UNKNOWN"
+// UnknownClass is the class named for a GPU whose model inventory.Class does
+// not recognise; no chain defines it, so such a GPU is not registered.
+const UnknownClass = "unknown"
 
 // RegistrationGPUs is the GPU inventory a provider registers on chain for a
 // snapshot: uuid, model name, class and total memory of every GPU. Classes
-// with spaces ("RTX 4090") are joined with '-' since the chain refuses
-// spaces in a class.
+// are the chain's spelling: lowercase, spaces joined with '-' ("H100" ->
+// "h100", "RTX 4090" -> "rtx-4090").
 func RegistrationGPUs(snap inventory.Snapshot) []providertypes.GPU {
 	out := make([]providertypes.GPU, 0, len(snap.GPUs))
 	for _, g := range snap.GPUs {
@@ -28,9 +28,33 @@ func RegistrationGPUs(snap inventory.Snapshot) []providertypes.GPU {
 		out = append(out, providertypes.GPU{
 			Uuid:      g.UUID,
 			Model:     g.Name,
-			Class:     strings.ReplaceAll(class, " ", "-"),
+			Class:     ChainClass(class),
 			MemoryMib: g.MemoryTotalMiB,
 		})
 	}
 	return out
+}
+
+// ChainClass spells an inventory class the way the chain's classes are
+// spelled: lowercase, spaces replaced by '-'.
+func ChainClass(class string) string {
+	return strings.ToLower(strings.ReplaceAll(class, " ", "-"))
+}
+
+// DefinedOnly splits gpus into those whose class the chain defines (classes)
+// and the others: the chain refuses to register a GPU under a class it does
+// not define (x/attest class_sizes).
+func DefinedOnly(gpus []providertypes.GPU, classes []string) (defined, skipped []providertypes.GPU) {
+	for _, g := range gpus {
+		ok := false
+		for _, c := range classes {
+			ok = ok || c == g.Class
+		}
+		if ok {
+			defined = append(defined, g)
+		} else {
+			skipped = append(skipped, g)
+		}
+	}
+	return defined, skipped
 }

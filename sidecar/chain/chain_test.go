@@ -110,7 +110,7 @@ func TestCatchUpIsPinnedToOneHeight(t *testing.T) {
 	c := chaintest.Dial(t, n)
 	alice := chaintest.Signer(t, c, n, "alice", "")
 
-	first, err := chaintest.CreateOrder(ctx, alice, chaintest.Spec("H100", 1), 5000)
+	first, err := chaintest.CreateOrder(ctx, alice, chaintest.Spec("h100", 1), 5000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,14 +161,14 @@ func TestFollowDeliversTypedEvents(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- c.Follow(fctx, start+1, events) }()
 
-	order, err := chaintest.CreateOrder(ctx, alice, chaintest.Spec("H100", 1), 5000)
+	order, err := chaintest.CreateOrder(ctx, alice, chaintest.Spec("h100", 1), 5000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := alice.Submit(ctx, &markettypes.MsgCancelOrder{Tenant: alice.Actor(), OrderId: order.Id}); err != nil {
 		t.Fatal(err)
 	}
-	gpus := []providertypes.GPU{{Uuid: "GPU-follow-0", Model: "NVIDIA H100 80GB HBM3", Class: "H100", MemoryMib: 81559}}
+	gpus := []providertypes.GPU{{Uuid: "GPU-follow-0", Model: "NVIDIA H100 80GB HBM3", Class: "h100", MemoryMib: 81559}}
 	if _, err := chaintest.RegisterProvider(ctx, owner, "eu", gpus); err != nil {
 		t.Fatal(err)
 	}

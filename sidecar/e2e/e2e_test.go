@@ -418,7 +418,7 @@ func apiClient(t *testing.T, base string, s api.Signer) *api.Client {
 // bid and accepts it; it returns the lease (id == order id).
 func rent(t *testing.T, ctx context.Context, c *chain.Client, tn tenant, p provider, manifest []byte) markettypes.Lease {
 	t.Helper()
-	spec := chaintest.Spec("H100", 1)
+	spec := chaintest.Spec("h100", 1)
 	h := runner.ManifestHash(manifest)
 	spec.ManifestHash = h[:]
 	order, err := chaintest.CreateOrder(ctx, tn.signer, spec, 5000)

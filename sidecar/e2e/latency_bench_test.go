@@ -120,7 +120,7 @@ func ordersToBids(b *testing.B, ctx context.Context, tn tenant, w *reactionWatch
 	b.Helper()
 	out := make([]reactionTimes, 0, count)
 	for range count {
-		order, err := chaintest.CreateOrder(ctx, tn.signer, chaintest.Spec("H100", 1), 5000)
+		order, err := chaintest.CreateOrder(ctx, tn.signer, chaintest.Spec("h100", 1), 5000)
 		if err != nil {
 			b.Fatal(err)
 		}

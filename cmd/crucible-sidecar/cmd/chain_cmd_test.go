@@ -111,7 +111,7 @@ func TestRegisterThenStartBidsThroughHotKey(t *testing.T) {
 	}
 
 	tenant := chaintest.Signer(t, c, n, "alice", "")
-	spec := chaintest.Spec("H100", 2)
+	spec := chaintest.Spec("h100", 2)
 	spec.Region = "eu"
 	order, err := chaintest.CreateOrder(ctx, tenant, spec, 5000)
 	if err != nil {

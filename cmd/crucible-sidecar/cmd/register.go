@@ -13,6 +13,7 @@ import (
 	"github.com/crucible-network/crucible/sidecar/bidengine"
 	"github.com/crucible-network/crucible/sidecar/chain"
 	"github.com/crucible-network/crucible/sidecar/inventory"
+	attesttypes "github.com/crucible-network/crucible/x/attest/types"
 	providertypes "github.com/crucible-network/crucible/x/provider/types"
 )
 
@@ -97,6 +98,24 @@ func runRegister(cmd *cobra.Command, _ []string) error {
 	owner := signer.Address().String()
 	if p := cfg.Chain.ProviderAddress; p != "" && p != owner {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: key %q is %s but chain.provider_address is %s\n", from, owner, p)
+	}
+
+	// Only GPUs whose class the chain defines can be registered.
+	params, err := attesttypes.NewQueryClient(client.Conn()).Params(ctx, &attesttypes.QueryParamsRequest{})
+	if err != nil {
+		return fmt.Errorf("reading the chain's GPU classes: %w", err)
+	}
+	var classes []string
+	for _, cs := range params.Params.ClassSizes {
+		classes = append(classes, cs.Class)
+	}
+	gpus, skipped := bidengine.DefinedOnly(gpus, classes)
+	for _, g := range skipped {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s (%s) not registered: the chain defines no class %q (it defines %v)\n",
+			g.Uuid, g.Model, g.Class, classes)
+	}
+	if len(gpus) == 0 {
+		return fmt.Errorf("none of the %d GPUs has a class the chain defines (%v)", len(skipped), classes)
 	}
 
 	existing, err := client.GetProvider(ctx, 0, owner)
