@@ -154,7 +154,7 @@ until cru q market lease "$LEASE" --output json | grep -q '"result_hash"'; do
 done
 echo "  on-chain receipt: $(cru q market lease "$LEASE" --output json | tr -d ' \n' | sed -n 's/.*"result":\({[^}]*}\).*/\1/p')"
 
-step "7. the chain challenges bob's GPUs (every 15 blocks here); the sidecar proves, commits, reveals"
+step "7. the chain challenges bob's GPUs (a window every 15 s here); the sidecar proves, commits, reveals"
 deadline=$((SECONDS + 90))
 until cru q attest challenges --provider "$BOB" --state passed --output json | grep -q '"id"'; do
   ((SECONDS < deadline)) || fail "no challenge passed within 90s (see $DIR/sidecar.log)"
