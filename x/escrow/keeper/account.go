@@ -260,41 +260,50 @@ func (k Keeper) CloseAccount(ctx context.Context, id uint64, reason string) (ref
 	})
 }
 
-// Clawback settles the active account id to the current block, then takes up
-// to amount from the provider's unwithdrawn earnings and sends it to the
-// account's owner (x/market: a leased GPU missed a proof-of-compute
-// challenge, so the tenant gets back what it paid for it). It returns what
-// was taken: min(amount, unwithdrawn). Earnings already withdrawn are out of
-// reach here; x/market takes the rest from the provider's bond.
-func (k Keeper) Clawback(ctx context.Context, id uint64, amount sdk.Coin) (sdk.Coin, error) {
+// Clawback settles the active account id to the current block and takes
+// back the provider's share of gross, a payment for blocks that turned out
+// unproven (x/market: a leased GPU missed a proof-of-compute challenge):
+//
+//	owed = gross - floor(gross * take_rate_bps / 10000)   (the take stays with the community pool)
+//	taken = min(owed, unwithdrawn)                         sent to the account's owner
+//
+// It returns taken and owed. Earnings already withdrawn are out of its
+// reach; x/market takes owed - taken from the provider's bond.
+func (k Keeper) Clawback(ctx context.Context, id uint64, gross sdk.Coin) (taken, owed sdk.Coin, err error) {
 	acc, err := k.GetAccount(ctx, id)
 	if err != nil {
-		return sdk.Coin{}, err
+		return sdk.Coin{}, sdk.Coin{}, err
 	}
 	if acc.State != types.AccountStateActive {
-		return sdk.Coin{}, errorsmod.Wrapf(types.ErrAccountClosed, "account %d is %s", id, acc.State)
+		return sdk.Coin{}, sdk.Coin{}, errorsmod.Wrapf(types.ErrAccountClosed, "account %d is %s", id, acc.State)
 	}
 	if _, err := k.settle(ctx, &acc); err != nil {
-		return sdk.Coin{}, err
+		return sdk.Coin{}, sdk.Coin{}, err
 	}
-	taken := sdk.NewCoin(acc.Unwithdrawn.Denom, sdkmath.ZeroInt())
-	if amount.Denom == acc.Unwithdrawn.Denom && amount.Amount.IsPositive() {
-		taken.Amount = sdkmath.MinInt(amount.Amount, acc.Unwithdrawn.Amount)
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return sdk.Coin{}, sdk.Coin{}, err
+	}
+	denom := acc.Unwithdrawn.Denom
+	taken, owed = sdk.NewCoin(denom, sdkmath.ZeroInt()), sdk.NewCoin(denom, sdkmath.ZeroInt())
+	if gross.Denom == denom && gross.Amount.IsPositive() {
+		owed.Amount = gross.Amount.Sub(types.Take(gross.Amount, params.TakeRateBps))
+		taken.Amount = sdkmath.MinInt(owed.Amount, acc.Unwithdrawn.Amount)
 	}
 	if taken.IsPositive() {
 		owner, err := k.addressCodec.StringToBytes(acc.Owner)
 		if err != nil {
-			return sdk.Coin{}, errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "account %d owner: %v", id, err)
+			return sdk.Coin{}, sdk.Coin{}, errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "account %d owner: %v", id, err)
 		}
 		if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, owner, sdk.NewCoins(taken)); err != nil {
-			return sdk.Coin{}, err
+			return sdk.Coin{}, sdk.Coin{}, err
 		}
 		acc.Unwithdrawn.Amount = acc.Unwithdrawn.Amount.Sub(taken.Amount)
 		if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventEarningsClawedBack{
 			Id: id, Owner: acc.Owner, Amount: taken,
 		}); err != nil {
-			return sdk.Coin{}, err
+			return sdk.Coin{}, sdk.Coin{}, err
 		}
 	}
-	return taken, k.Accounts.Set(ctx, id, acc)
+	return taken, owed, k.Accounts.Set(ctx, id, acc)
 }

@@ -161,20 +161,21 @@ type escrowAccount struct {
 
 // Clawback sends up to amount of the earnings not yet clawed back to the
 // owner, like x/escrow (the fake pays the provider only on close).
-func (e *fakeEscrow) Clawback(ctx context.Context, id uint64, amount sdk.Coin) (sdk.Coin, error) {
+// The fake has no take rate: owed is amount.
+func (e *fakeEscrow) Clawback(ctx context.Context, id uint64, amount sdk.Coin) (sdk.Coin, sdk.Coin, error) {
 	a, ok := e.accounts[id]
 	if !ok || a.provider == nil {
-		return sdk.Coin{}, errorsmod.Wrapf(errFakeEscrow, "account %d missing or not active", id)
+		return sdk.Coin{}, sdk.Coin{}, errorsmod.Wrapf(errFakeEscrow, "account %d missing or not active", id)
 	}
 	earned := a.owed(sdk.UnwrapSDKContext(ctx).BlockHeight()).Amount.Sub(a.clawedAmount())
 	taken := sdk.NewCoin(a.balance.Denom, math.MaxInt(math.ZeroInt(), math.MinInt(amount.Amount, earned)))
 	if taken.IsPositive() {
 		if err := e.bank.SendCoinsFromModuleToAccount(ctx, escrowModule, a.owner, sdk.NewCoins(taken)); err != nil {
-			return sdk.Coin{}, err
+			return sdk.Coin{}, sdk.Coin{}, err
 		}
 		a.clawed = a.clawedAmount().Add(taken.Amount)
 	}
-	return taken, nil
+	return taken, amount, nil
 }
 
 func (a *escrowAccount) clawedAmount() math.Int {

@@ -277,16 +277,16 @@ func (k Keeper) gpuLease(ctx context.Context, provider sdk.AccAddress, uuid stri
 }
 
 // DockGPU refunds the tenant of the active lease on provider's GPU uuid what
-// it paid for that GPU over the blocks after max(sinceHeight, the lease's
-// start) up to now (x/attest: the GPU missed a challenge, so those blocks
-// are unproven):
+// the provider was paid for that GPU over the blocks after max(sinceHeight,
+// the lease's start) up to now (x/attest: the GPU missed a challenge, so
+// those blocks are unproven):
 //
-//	owed = price * (now - from) / len(lease.gpu_uuids)   (rounded down)
+//	gross = price * (now - from) / len(lease.gpu_uuids)   (rounded down)
+//	owed  = gross less x/escrow's take rate                 (the take stays with the community pool)
 //
 // taken first from the provider's unwithdrawn earnings of the lease's escrow
 // account, the rest from its bond (x/provider.PayFromBond), so withdrawing
-// every block does not escape it. The account is settled to now first, so
-// owed never exceeds what the tenant paid for the GPU over those blocks. It
+// every block does not escape it. The account is settled to now first. It
 // returns the lease id, 0 when the GPU is not leased or nothing is owed.
 func (k Keeper) DockGPU(ctx context.Context, provider sdk.AccAddress, uuid string, sinceHeight int64) (uint64, error) {
 	lease, ok, err := k.gpuLease(ctx, provider, uuid)
@@ -298,12 +298,12 @@ func (k Keeper) DockGPU(ctx context.Context, provider sdk.AccAddress, uuid strin
 	if now <= from || len(lease.GpuUuids) == 0 {
 		return 0, nil
 	}
-	owed := sdk.NewCoin(lease.Price.Denom,
+	gross := sdk.NewCoin(lease.Price.Denom,
 		lease.Price.Amount.Mul(math.NewInt(now-from)).Quo(math.NewInt(int64(len(lease.GpuUuids)))))
-	if !owed.IsPositive() {
+	if !gross.IsPositive() {
 		return 0, nil
 	}
-	fromEarnings, err := k.escrow.Clawback(ctx, lease.Id, owed)
+	fromEarnings, owed, err := k.escrow.Clawback(ctx, lease.Id, gross)
 	if err != nil {
 		return 0, errorsmod.Wrapf(err, "claw back earnings of lease %d", lease.Id)
 	}

@@ -601,7 +601,8 @@ type EventLeaseDocked struct {
 	FromHeight int64 `protobuf:"varint,3,opt,name=from_height,json=fromHeight,proto3" json:"from_height,omitempty"`
 	// to_height is the last docked block.
 	ToHeight int64 `protobuf:"varint,4,opt,name=to_height,json=toHeight,proto3" json:"to_height,omitempty"`
-	// owed is price * blocks / number of the lease's GPUs.
+	// owed is price * blocks / number of the lease's GPUs, less x/escrow's take
+	// rate (the take stays with the community pool): what the provider got.
 	Owed types.Coin `protobuf:"bytes,5,opt,name=owed,proto3" json:"owed"`
 	// from_earnings is the part taken from the provider's unwithdrawn earnings.
 	FromEarnings types.Coin `protobuf:"bytes,6,opt,name=from_earnings,json=fromEarnings,proto3" json:"from_earnings"`

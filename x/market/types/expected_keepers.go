@@ -41,9 +41,10 @@ type EscrowKeeper interface {
 	ProcessDue(ctx context.Context, limit uint32) (exhausted []uint64, err error)
 	// PruneAccount deletes a closed account that holds nothing.
 	PruneAccount(ctx context.Context, id uint64) error
-	// Clawback settles the active account and sends up to amount of the
-	// provider's unwithdrawn earnings to the owner; it returns what it took.
-	Clawback(ctx context.Context, id uint64, amount sdk.Coin) (sdk.Coin, error)
+	// Clawback settles the active account and sends the provider's share of
+	// gross (gross less the take rate: owed) to the owner, from the
+	// unwithdrawn earnings; it returns what it took and owed.
+	Clawback(ctx context.Context, id uint64, gross sdk.Coin) (taken, owed sdk.Coin, err error)
 }
 
 // BankKeeper is what x/market needs from x/bank: bid deposits are held by the
