@@ -142,22 +142,26 @@ static const char *crc_nvrtc_string(int code) {
 	return s ? s : "";
 }
 
+// The loaders resolve into crc and restore its previous contents on any
+// failure, so a failed attempt never clobbers a library loaded before.
 #define CRC_SYM(lib, field, name) do { \
-	*(void **)(&crc.field) = dlsym(crc.lib, name); \
+	*(void **)(&crc.field) = dlsym(h, name); \
 	if (crc.field == NULL) { snprintf(err, n, "%s lacks %s", libname, name); goto fail; } \
 } while (0)
 
 #define CRC_SYM2(lib, field, name, fallback) do { \
-	*(void **)(&crc.field) = dlsym(crc.lib, name); \
-	if (crc.field == NULL) *(void **)(&crc.field) = dlsym(crc.lib, fallback); \
+	*(void **)(&crc.field) = dlsym(h, name); \
+	if (crc.field == NULL) *(void **)(&crc.field) = dlsym(h, fallback); \
 	if (crc.field == NULL) { snprintf(err, n, "%s lacks %s", libname, name); goto fail; } \
 } while (0)
 
 // crc_load_cuda opens the driver library and initializes the driver; it
 // returns 0, -1 with err set, or the failing cuInit's CUresult.
 static int crc_load_cuda(const char *libname, char *err, size_t n) {
-	crc.cuda = dlopen(libname, RTLD_NOW | RTLD_LOCAL);
-	if (crc.cuda == NULL) { snprintf(err, n, "dlopen %s: %s", libname, dlerror()); return -1; }
+	__typeof__(crc) saved = crc;
+	void *h = dlopen(libname, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) { snprintf(err, n, "dlopen %s: %s", libname, dlerror()); return -1; }
+	crc.cuda = h;
 	CRC_SYM(cuda, cuInit, "cuInit");
 	CRC_SYM(cuda, cuDriverGetVersion, "cuDriverGetVersion");
 	CRC_SYM(cuda, cuDeviceGetCount, "cuDeviceGetCount");
@@ -189,18 +193,25 @@ static int crc_load_cuda(const char *libname, char *err, size_t n) {
 	CRC_SYM(cuda, cuEventElapsedTime, "cuEventElapsedTime");
 	*(void **)(&crc.cuGetErrorString) = dlsym(crc.cuda, "cuGetErrorString");
 	CUresult r = crc.cuInit(0);
-	if (r != 0) return r;
+	if (r != 0) {
+		snprintf(err, n, "%s", crc_cu_string(r));
+		dlclose(h);
+		crc = saved;
+		return r;
+	}
 	return 0;
 fail:
-	dlclose(crc.cuda);
-	crc.cuda = NULL;
+	dlclose(h);
+	crc = saved;
 	return -1;
 }
 
 // crc_load_lt opens cuBLASLt (0, or -1 with err set).
 static int crc_load_lt(const char *libname, char *err, size_t n) {
-	crc.lt = dlopen(libname, RTLD_NOW | RTLD_LOCAL);
-	if (crc.lt == NULL) { snprintf(err, n, "dlopen %s: %s", libname, dlerror()); return -1; }
+	__typeof__(crc) saved = crc;
+	void *h = dlopen(libname, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) { snprintf(err, n, "dlopen %s: %s", libname, dlerror()); return -1; }
+	crc.lt = h;
 	CRC_SYM(lt, ltCreate, "cublasLtCreate");
 	CRC_SYM(lt, ltDestroy, "cublasLtDestroy");
 	CRC_SYM(lt, ltGetVersion, "cublasLtGetVersion");
@@ -217,15 +228,17 @@ static int crc_load_lt(const char *libname, char *err, size_t n) {
 	CRC_SYM(lt, matmul, "cublasLtMatmul");
 	return 0;
 fail:
-	dlclose(crc.lt);
-	crc.lt = NULL;
+	dlclose(h);
+	crc = saved;
 	return -1;
 }
 
 // crc_load_nvrtc opens NVRTC (0, or -1 with err set).
 static int crc_load_nvrtc(const char *libname, char *err, size_t n) {
-	crc.nvrtc = dlopen(libname, RTLD_NOW | RTLD_LOCAL);
-	if (crc.nvrtc == NULL) { snprintf(err, n, "dlopen %s: %s", libname, dlerror()); return -1; }
+	__typeof__(crc) saved = crc;
+	void *h = dlopen(libname, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) { snprintf(err, n, "dlopen %s: %s", libname, dlerror()); return -1; }
+	crc.nvrtc = h;
 	CRC_SYM(nvrtc, nvrtcVersion, "nvrtcVersion");
 	CRC_SYM(nvrtc, nvrtcGetNumSupportedArchs, "nvrtcGetNumSupportedArchs");
 	CRC_SYM(nvrtc, nvrtcGetSupportedArchs, "nvrtcGetSupportedArchs");
@@ -239,13 +252,11 @@ static int crc_load_nvrtc(const char *libname, char *err, size_t n) {
 	CRC_SYM(nvrtc, nvrtcGetErrorString, "nvrtcGetErrorString");
 	return 0;
 fail:
-	dlclose(crc.nvrtc);
-	crc.nvrtc = NULL;
+	dlclose(h);
+	crc = saved;
 	return -1;
 }
 
-static void crc_close_lt(void) { if (crc.lt != NULL) dlclose(crc.lt); crc.lt = NULL; }
-static void crc_close_nvrtc(void) { if (crc.nvrtc != NULL) dlclose(crc.nvrtc); crc.nvrtc = NULL; }
 
 static int crc_nvrtc_version(void) {
 	int major = 0, minor = 0;
@@ -677,7 +688,7 @@ func openDriver(names []string) error {
 		case rc == 0:
 			return nil
 		case rc > 0:
-			return fmt.Errorf("cuda driver %s: %w", name, cuFail("cuInit", rc))
+			return fmt.Errorf("cuda driver %s: %w", name, cuError("cuInit", int(rc), cerr(buf)))
 		}
 		reasons = append(reasons, cerr(buf))
 	}
@@ -696,7 +707,6 @@ func openCuBLASLt(names []string) (string, error) {
 			return name, nil
 		}
 		reasons = append(reasons, cerr(buf))
-		C.crc_close_lt()
 	}
 	return "", fmt.Errorf("%w: cublasLt: %s", ErrUnavailable, strings.Join(reasons, "; "))
 }
@@ -713,7 +723,6 @@ func openNVRTC(names []string) (string, error) {
 			return name, nil
 		}
 		reasons = append(reasons, cerr(buf))
-		C.crc_close_nvrtc()
 	}
 	return "", fmt.Errorf("%w: nvrtc (runtime compiler of the prover's kernels): %s", ErrUnavailable, strings.Join(reasons, "; "))
 }
