@@ -4,6 +4,9 @@ package prover
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -79,6 +82,12 @@ func TestNVRTCCompilesKernels(t *testing.T) {
 			}
 		}
 		t.Logf("compute_%d: %d bytes of PTX", cc, len(ptx))
+		// CRUCIBLE_PTX_DIR keeps the PTX, e.g. for ptxas (scripts/gpu-check.sh).
+		if dir := os.Getenv("CRUCIBLE_PTX_DIR"); dir != "" {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("kernels.compute_%d.ptx", cc)), ptx, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
 
