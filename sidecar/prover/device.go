@@ -84,7 +84,7 @@ type memPlan struct {
 }
 
 func (m memPlan) String() string {
-	return fmt.Sprintf("%.2f GiB (batch %d: 2 x %.0f MiB A/B, 2 x %.0f MiB C, %.1f MiB trees and roots, %d MiB GEMM workspace)",
+	return fmt.Sprintf("%.2f GiB (batch %d: 2 x %.1f MiB A/B, 2 x %.1f MiB C, %.1f MiB trees and roots, %d MiB GEMM workspace)",
 		float64(m.Total)/(1<<30), m.Batch, float64(m.ABSlot)/(1<<20), float64(m.CSlot)/(1<<20),
 		float64(m.Scratch[0]+m.Scratch[1]+m.Roots+m.Tree+m.Gather)/(1<<20), m.Workspace>>20)
 }

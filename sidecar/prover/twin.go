@@ -247,7 +247,9 @@ func (d *twinDevice) launchLeafReduce(s devStream, grid dim3, c, leaves, cStride
 
 func (d *twinDevice) launchNodeReduce(s devStream, grid dim3, in, count, inStride uint64, levels uint32, out, outStride uint64) error {
 	d.launches.Add(1)
-	d.exec(s, func() { twinNodeReduce(grid, hashes(d.rest(in)), count, inStride, levels, hashes(d.rest(out)), outStride) })
+	d.exec(s, func() {
+		twinNodeReduce(grid, hashes(d.rest(in)), count, inStride, levels, hashes(d.rest(out)), outStride)
+	})
 	return nil
 }
 
