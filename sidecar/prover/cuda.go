@@ -906,6 +906,9 @@ func NewCUDAFleet(opts GPUOptions) (*Fleet, error) {
 }
 
 func openCUDADevice(d cudaDeviceInfo, opts GPUOptions) (*CUDA, error) {
+	if _, err := chooseArch(d.cc, []int{d.cc}); err != nil { // too old, before loading NVRTC
+		return nil, fmt.Errorf("cuda device %d (%s): %w", d.ordinal, d.name, err)
+	}
 	if err := loadNVRTC(); err != nil {
 		return nil, err
 	}
