@@ -131,6 +131,9 @@ func Bench(ctx context.Context, pr Prover, p poc.Params, units, gemmUnits uint32
 		gpuErr = fmt.Errorf("%w: the %s backend is not a gpu", ErrUnavailable, pr.Name())
 	}
 	r.Decision = Decide(p, deadline, gpuErr, gpuEst, CPURate(ctx))
+	if gpu != nil && r.Decision.Backend == "cuda" {
+		r.Decision.Backend = pr.Name() // "twin" for the CPU stand-in
+	}
 	return r, nil
 }
 

@@ -130,7 +130,7 @@ func runProverBench(cmd *cobra.Command, _ []string) error {
 func writeBench(out io.Writer, r prover.BenchResult) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	pct := func(t float64) string {
-		return fmt.Sprintf("%.1f%% of the H100's %d", 100*t/prover.H100DenseInt8TOPS, prover.H100DenseInt8TOPS)
+		return fmt.Sprintf("%.3g%% of the H100's %d", 100*t/prover.H100DenseInt8TOPS, prover.H100DenseInt8TOPS)
 	}
 	if r.Plan != "" {
 		fmt.Fprintf(w, "device memory\t%s\n", r.Plan)
@@ -141,9 +141,9 @@ func writeBench(out io.Writer, r prover.BenchResult) {
 	}
 	fmt.Fprintf(w, "commit\t%s (%s)\n", r.Commit.Round(time.Millisecond), run)
 	fmt.Fprintf(w, "reveal\t%s\n", r.Reveal.Round(time.Millisecond))
-	fmt.Fprintf(w, "whole challenge\t%s\t%.1f int8 TOPS\t%s\n", r.Whole.Round(time.Millisecond), r.WholeTOPS, pct(r.WholeTOPS))
+	fmt.Fprintf(w, "whole challenge\t%s\t%.4g int8 TOPS\t%s\n", r.Whole.Round(time.Millisecond), r.WholeTOPS, pct(r.WholeTOPS))
 	if r.GEMMUnits > 0 {
-		fmt.Fprintf(w, "gemm alone\t%s\t%.1f int8 TOPS\t%s (from %d units; whole/gemm %.2f)\n",
+		fmt.Fprintf(w, "gemm alone\t%s\t%.4g int8 TOPS\t%s (from %d units; whole/gemm %.2f)\n",
 			r.GEMM.Round(time.Millisecond), r.GEMMTOPS, pct(r.GEMMTOPS), r.GEMMUnits, r.Whole.Seconds()/r.GEMM.Seconds())
 	}
 	margin := float64(r.Deadline) / float64(r.Whole)

@@ -81,7 +81,7 @@ func TestProverBench(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	for _, want := range []string{"challenge N=256 K=256 M=4", "device memory", "whole challenge", "gemm alone", "PASS", "yes, cuda"} {
+	for _, want := range []string{"challenge N=256 K=256 M=4", "device memory", "whole challenge", "gemm alone", "PASS", "yes, twin"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("output lacks %q:\n%s", want, out)
 		}
