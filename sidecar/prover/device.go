@@ -61,17 +61,17 @@ const (
 // ErrUnavailable: the challenge's class cannot be proven on this GPU now.
 var ErrDeviceMemory = fmt.Errorf("%w: not enough device memory", ErrUnavailable)
 
-// gemmWorkspace is the cuBLASLt workspace (bytes), part of every memPlan.
+// gemmWorkspace is the cuBLASLt workspace (bytes), part of every MemPlan.
 const gemmWorkspace = 32 << 20
 
-// memPlan is the device memory of one proof session. Everything is
+// MemPlan is the device memory of one proof session. Everything is
 // allocated when the session starts and freed when it closes, so a proof
 // takes at most Total bytes from a leased GPU (a tenant's job keeps the
 // rest): two A/B slots and two C slots (generation of batch i+1, the
 // product of batch i and the hashing of batch i-1 run at once), hashing
 // scratch, the unit roots, one unit's whole tree for the reveal, and the
 // cuBLASLt workspace.
-type memPlan struct {
+type MemPlan struct {
 	Batch     uint32 // units per GEMM call
 	ABSlot    uint64 // A and B of Batch units: 2*Batch*N*K
 	CSlot     uint64 // C of Batch units: 4*Batch*N*N
@@ -83,16 +83,16 @@ type memPlan struct {
 	Total     uint64
 }
 
-func (m memPlan) String() string {
+func (m MemPlan) String() string {
 	return fmt.Sprintf("%.2f GiB (batch %d: 2 x %.1f MiB A/B, 2 x %.1f MiB C, %.1f MiB trees and roots, %d MiB GEMM workspace)",
 		float64(m.Total)/(1<<30), m.Batch, float64(m.ABSlot)/(1<<20), float64(m.CSlot)/(1<<20),
 		float64(m.Scratch[0]+m.Scratch[1]+m.Roots+m.Tree+m.Gather)/(1<<20), m.Workspace>>20)
 }
 
 // planFor sizes the buffers of p with `batch` units per GEMM.
-func planFor(p poc.Params, batch uint32) memPlan {
+func planFor(p poc.Params, batch uint32) MemPlan {
 	n, k, g := uint64(p.N), uint64(p.K), uint64(batch)
-	m := memPlan{Batch: batch, ABSlot: 2 * g * n * k, CSlot: 4 * g * n * n, Workspace: gemmWorkspace}
+	m := MemPlan{Batch: batch, ABSlot: 2 * g * n * k, CSlot: 4 * g * n * n, Workspace: gemmWorkspace}
 	// Ping-pong scratch of the commit reductions; the last step writes the
 	// unit roots.
 	steps := reduceSchedule(p.UnitLeaves(), true)
@@ -118,9 +118,9 @@ const reserveBytes = 256 << 20
 // divides M) whose plan fits both the budget (0: no budget) and the free
 // device memory less reserveBytes. It fails with ErrDeviceMemory, saying
 // what batch 1 needs, when none does.
-func planMemory(p poc.Params, maxBatch uint32, budget, free uint64) (memPlan, error) {
+func planMemory(p poc.Params, maxBatch uint32, budget, free uint64) (MemPlan, error) {
 	if err := p.Validate(); err != nil {
-		return memPlan{}, err
+		return MemPlan{}, err
 	}
 	limit := uint64(0)
 	if free > reserveBytes {
@@ -130,7 +130,7 @@ func planMemory(p poc.Params, maxBatch uint32, budget, free uint64) (memPlan, er
 		limit = min(limit, budget)
 	}
 	maxBatch = max(1, maxBatch)
-	best := memPlan{}
+	best := MemPlan{}
 	for g := uint32(1); g <= maxBatch; g *= 2 {
 		if p.M%g != 0 {
 			break
@@ -141,7 +141,7 @@ func planMemory(p poc.Params, maxBatch uint32, budget, free uint64) (memPlan, er
 	}
 	if best.Batch == 0 {
 		need := planFor(p, 1)
-		return memPlan{}, fmt.Errorf("%w: N=%d K=%d needs %s, the prover may use %d MiB (free %d MiB less %d MiB reserve, budget %d MiB)",
+		return MemPlan{}, fmt.Errorf("%w: N=%d K=%d needs %s, the prover may use %d MiB (free %d MiB less %d MiB reserve, budget %d MiB)",
 			ErrDeviceMemory, p.N, p.K, need, limit>>20, free>>20, reserveBytes>>20, budget>>20)
 	}
 	return best, nil

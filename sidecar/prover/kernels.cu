@@ -109,8 +109,6 @@ __device__ void crc_sha256_block(u32 st[8], u32 m[16]) {
 	st[4] += e; st[5] += f; st[6] += g; st[7] += h;
 }
 
-__device__ __forceinline__ u32 crc_bswap(u32 x) { return __byte_perm(x, 0, 0x0123); }
-
 // Leaf hash SHA256(0x00 || v[0..63] little-endian), 257 bytes in 5 blocks.
 // Message word i (bytes 4i..4i+3) is the top byte of v[i-1] (the prefix 0x00
 // for i = 0) followed by the low three bytes of v[i] in memory order; word 64
@@ -124,7 +122,7 @@ __device__ void crc_leaf_hash(const u32 *v, crc_hash *out) {
 #pragma unroll
 		for (u32 i = 0; i < 16; i++) {
 			u32 x = v[16 * blk + i];
-			m[i] = (prev << 24) | (crc_bswap(x) >> 8);
+			m[i] = (prev << 24) | ((x & 0xff) << 16) | (x & 0xff00) | ((x >> 16) & 0xff);
 			prev = x >> 24;
 		}
 		crc_sha256_block(st, m);

@@ -227,7 +227,7 @@ func twinLeafHash(v []uint32) dhash {
 	for blk := range 4 {
 		for i := range 16 {
 			x := v[16*blk+i]
-			m[i] = prev<<24 | bits.ReverseBytes32(x)>>8
+			m[i] = prev<<24 | (x&0xff)<<16 | x&0xff00 | (x>>16)&0xff
 			prev = x >> 24
 		}
 		twinSHA256Block(&st, &m)

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/crucible-network/crucible/x/attest/poc"
 )
@@ -14,7 +13,7 @@ import (
 type GPUOptions struct {
 	// MaxBatch bounds the units multiplied by one GEMM call (a power of two
 	// dividing M is used; 0 means 2). Larger batches fill the GPU better and
-	// need more memory (see memPlan).
+	// need more memory (see MemPlan).
 	MaxBatch uint32
 	// MemoryBudget bounds the device memory of one proof in bytes (0: what
 	// the device has free, less a reserve). A proof that does not fit fails
@@ -77,10 +76,10 @@ func (g *GPU) Device() string { return g.dev.describe() }
 func (g *GPU) Close() error { return g.dev.close() }
 
 // Plan returns the memory plan a proof of p would use now.
-func (g *GPU) Plan(p poc.Params) (memPlan, error) {
+func (g *GPU) Plan(p poc.Params) (MemPlan, error) {
 	free, _, err := g.dev.memInfo()
 	if err != nil {
-		return memPlan{}, err
+		return MemPlan{}, err
 	}
 	return planMemory(p, g.opts.MaxBatch, g.opts.MemoryBudget, free)
 }
@@ -124,20 +123,19 @@ type gpuSession struct {
 	dev  device
 	p    poc.Params
 	seed [32]byte
-	plan memPlan
+	plan MemPlan
 
-	allocs        []uint64
-	ab, c         [2]uint64 // A at ab[s], B at ab[s] + Batch*N*K
-	scratch       [2]uint64
-	roots, tree   uint64
-	instScratch   [2]uint64
-	instRoot      uint64
-	idx, gout     uint64
-	unitRoots     []poc.Hash
-	root          poc.Hash
-	committed     bool
-	closed        bool
-	lastCommitDur time.Duration
+	allocs      []uint64
+	ab, c       [2]uint64 // A at ab[s], B at ab[s] + Batch*N*K
+	scratch     [2]uint64
+	roots, tree uint64
+	instScratch [2]uint64
+	instRoot    uint64
+	idx, gout   uint64
+	unitRoots   []poc.Hash
+	root        poc.Hash
+	committed   bool
+	closed      bool
 }
 
 func (s *gpuSession) alloc(n uint64) (uint64, error) {
@@ -245,7 +243,6 @@ func (s *gpuSession) Commit(ctx context.Context) ([32]byte, error) {
 	if s.committed {
 		return s.root, nil
 	}
-	start := time.Now()
 	d, p, g := s.dev, s.p, s.plan.Batch
 	n, k := uint64(p.N), uint64(p.K)
 	words := n * k / 8
@@ -322,7 +319,6 @@ func (s *gpuSession) Commit(ctx context.Context) ([32]byte, error) {
 		return [32]byte{}, fmt.Errorf("%w: %s: device instance root %x, host %x from the same unit roots", errDeviceFault, d.describe(), devRoot, hostRoot)
 	}
 	s.unitRoots, s.root, s.committed = roots, hostRoot, true
-	s.lastCommitDur = time.Since(start)
 	return hostRoot, nil
 }
 
