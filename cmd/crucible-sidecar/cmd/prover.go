@@ -126,6 +126,15 @@ func measure(cmd *cobra.Command, out io.Writer, p prover.Prover, params poc.Para
 	seed := poc.DeriveSeed(poc.SeedInput{ChainID: "crucible/selftest", Height: 1, Provider: []byte("selftest")})
 	fmt.Fprintf(out, "throughput challenge N=%d K=%d M=%d samples=%d: %.3g int8 multiply-adds...\n",
 		params.N, params.K, params.M, params.Samples, float64(params.MACs()))
+	if g, ok := p.(interface {
+		Plan(poc.Params) (prover.MemPlan, error)
+	}); ok {
+		if pl, err := g.Plan(params); err == nil {
+			fmt.Fprintf(out, "device memory: %s\n", pl)
+		} else {
+			fmt.Fprintf(out, "device memory: %v\n", err)
+		}
+	}
 	t, err := prover.Measure(cmd.Context(), p, params, seed)
 	if err != nil {
 		return err

@@ -66,7 +66,7 @@ func TestProverSelftestTwin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	for _, want := range []string{"backend: twin", "golden test-params", "golden padded-with-lease", ": ok", "int8 TOPS"} {
+	for _, want := range []string{"backend: twin", "golden test-params", "golden padded-with-lease", ": ok", "int8 TOPS", "device memory: 0.03 GiB (batch 2"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("output lacks %q:\n%s", want, out)
 		}
