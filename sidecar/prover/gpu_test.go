@@ -25,6 +25,31 @@ func TestOutOfOrderStreamsGolden(t *testing.T) {
 	}
 }
 
+// Longer challenges reuse both buffer slots and the event ring several
+// times (batches beyond ringLen), in any order the events allow.
+func TestOutOfOrderStreamsLongChallenge(t *testing.T) {
+	for _, tc := range []struct {
+		p     poc.Params
+		batch uint32
+	}{
+		{poc.Params{N: 64, K: 64, M: 9, Samples: 8}, 1},
+		{poc.Params{N: 128, K: 72, M: 12, Samples: 8}, 2},
+		{poc.Params{N: 64, K: 64, M: 16, Samples: 8}, 4},
+	} {
+		seed := [32]byte{byte(tc.p.M)}
+		want, err := answer(context.Background(), NewCPU(1), tc.p, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rs := range uint64(3) {
+			got, err := answer(context.Background(), newScheduledTwin(GPUOptions{MaxBatch: tc.batch}, rs), tc.p, seed)
+			if err != nil || got.root != want.root || string(got.reveal) != string(want.reveal) {
+				t.Fatalf("%+v batch %d, schedule %d: differs from the cpu (%v)", tc.p, tc.batch, rs, err)
+			}
+		}
+	}
+}
+
 // dropWait is a device that forgets the waits on one event: the stream
 // program then has a race, which the out-of-order twin must expose.
 type dropWait struct {
@@ -46,7 +71,7 @@ func TestOutOfOrderStreamsCatchAMissingWait(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ev := range []int{evGen, evGemm} {
+	for _, ev := range []int{evGen, evGemm, evHash} {
 		caught := false
 		for rs := range uint64(8) {
 			g := newScheduledTwin(GPUOptions{MaxBatch: 1}, rs)
