@@ -13,6 +13,12 @@
 # CUDA_DRIVER_LIBRARY, CUBLASLT_LIBRARY and NVRTC_LIBRARY pick them
 # explicitly. Nothing else: the kernels are compiled at run time by NVRTC.
 #
+# scripts/gpu-check.sh --kernels compiles the kernels only (no GPU needed): NVRTC
+# through the sidecar's own loader (go test -run TestNVRTCCompilesKernels, PTX
+# kept in .device/ptx), then ptxas -arch=sm_90 when PTXAS or ptxas on PATH
+# names one (Debian: libnvrtc11.2 for NVRTC; ptxas from nvidia-cuda-toolkit),
+# printing registers, shared memory and spills per kernel.
+#
 # Options (environment):
 #   DEVICE=0                 cuda ordinal or GPU UUID
 #   BENCH_ARGS="..."         extra flags for prover bench (e.g. --units 512 for a
@@ -26,6 +32,27 @@ bin="$out/bin/crucible-sidecar"
 logs="$out/logs"
 mkdir -p "$out/bin" "$logs"
 device=${DEVICE:-0}
+
+if [[ "${1:-}" == "--kernels" ]]; then
+	mkdir -p "$out/ptx"
+	echo "compiling the kernels with NVRTC (PTX into $out/ptx)..."
+	(cd "$root" && CRUCIBLE_PTX_DIR="$out/ptx" go test -count=1 -v -run 'TestNVRTCCompilesKernels|TestNVRTCCompileErrorIsReported' ./sidecar/prover/) || exit 1
+	ls "$out"/ptx/*.ptx >/dev/null 2>&1 || { echo "no PTX: NVRTC not found (the test skipped)" >&2; exit 1; }
+	ptxas=${PTXAS:-$(command -v ptxas || true)}
+	if [[ -z "$ptxas" ]]; then
+		echo "no ptxas (set PTXAS): PTX compiled, not assembled"
+		exit 0
+	fi
+	"$ptxas" --version | tail -1
+	for ptx in "$out"/ptx/kernels.compute_90.ptx "$out"/ptx/kernels.compute_75.ptx; do
+		[[ -f $ptx ]] || continue
+		arch=sm_${ptx##*compute_}
+		arch=${arch%.ptx}
+		echo "== ptxas -arch=$arch $(basename "$ptx")"
+		"$ptxas" -arch="$arch" -v "$ptx" -o "${ptx%.ptx}.$arch.cubin" 2>&1 | grep -E "Compiling|registers|spill" || exit 1
+	done
+	exit 0
+fi
 
 if [[ -z "${SKIP_BUILD:-}" ]]; then
 	echo "building $bin (cgo on)..."
