@@ -294,6 +294,30 @@ func TestChooseArchAndDriverErrors(t *testing.T) {
 	}
 }
 
+// noBatchedGemm is a device whose GEMM library has no batched algorithm.
+type noBatchedGemm struct{ device }
+
+func (d noBatchedGemm) prepareGemm(n, k uint64, batch uint32, tune bool, a, b, c uint64) error {
+	if batch > 1 {
+		return errors.New("cuBLASLt has no int8 algorithm for this batch")
+	}
+	return d.device.prepareGemm(n, k, batch, tune, a, b, c)
+}
+
+func TestBatchedGemmFallsBackToOneUnit(t *testing.T) {
+	g := NewTwin(GPUOptions{MaxBatch: 4})
+	g.dev = noBatchedGemm{g.dev}
+	checkAllGolden(t, g)
+	s, err := g.Prove(context.Background(), poc.Params{N: 64, K: 64, M: 4, Samples: 4}, [32]byte{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if b := s.(*gpuSession).plan.Batch; b != 1 {
+		t.Fatalf("batch %d after the batched GEMM failed", b)
+	}
+}
+
 // A device whose instance reduction disagrees with the host is refused.
 type badRoot struct{ device }
 

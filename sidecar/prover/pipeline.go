@@ -179,13 +179,14 @@ func (s *gpuSession) allocate() error {
 		return err
 	}
 	n, k := uint64(s.p.N), uint64(s.p.K)
-	if err := s.dev.prepareGemm(n, k, pl.Batch, s.gpu.opts.Tune, s.ab[0], s.ab[0]+uint64(pl.Batch)*n*k, s.c[0]); err != nil {
-		return err
-	}
 	if pl.Batch != 1 {
-		return s.dev.prepareGemm(n, k, 1, s.gpu.opts.Tune, s.ab[0], s.ab[0]+n*k, s.c[0])
+		// A batched GEMM cuBLASLt has no algorithm for (small or odd
+		// shapes) falls back to one unit per call in the same buffers.
+		if err := s.dev.prepareGemm(n, k, pl.Batch, s.gpu.opts.Tune, s.ab[0], s.ab[0]+uint64(pl.Batch)*n*k, s.c[0]); err != nil {
+			s.plan.Batch = 1
+		}
 	}
-	return nil
+	return s.dev.prepareGemm(n, k, 1, s.gpu.opts.Tune, s.ab[0], s.ab[0]+n*k, s.c[0])
 }
 
 func (s *gpuSession) freeAll() {
