@@ -34,10 +34,10 @@ func BenchmarkCPUProverLargeK(b *testing.B) {
 	benchmarkProver(b, NewCPU(0), poc.Params{N: 256, K: 4096, M: 2, Samples: 16})
 }
 
-// BenchmarkEnginePipelineCPU: the CUDA prover's pipeline with the CPU kernel
-// standing in for the GPU (its overhead against BenchmarkCPUProver).
-func BenchmarkEnginePipelineCPU(b *testing.B) {
-	benchmarkProver(b, &goProver{slots: 4}, poc.TestParams())
+// BenchmarkTwinGPU: the GPU pipeline on the Go twins of the kernels
+// (its overhead against BenchmarkCPUProver).
+func BenchmarkTwinGPU(b *testing.B) {
+	benchmarkProver(b, NewTwin(GPUOptions{}), poc.TestParams())
 }
 
 // BenchmarkCUDAProver runs only where the CUDA prover opens.

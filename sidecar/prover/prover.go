@@ -3,15 +3,19 @@
 // unit C_u = A_u * B_u^T, commits to the instance root, and after sampling
 // reveals the sampled openings.
 //
-// Two backends produce bit-identical answers (integer arithmetic is exact):
-// CPU wraps the pure-Go reference poc.Prover; CUDA loads the CUDA driver
-// (libcuda.so.1) and cuBLASLt (libcublasLt.so.13 or .12) at run time with
-// dlopen and computes each product with an int8 x int8 -> int32 cuBLASLt
-// matmul, so the binary builds and runs without CUDA and fails cleanly with
-// ErrUnavailable where it is missing (or when built with CGO_ENABLED=0).
-// Open selects the backend from config: cpu, cuda, or auto (cuda when it
-// loads and passes a known-answer test against the CPU, else cpu, with the
-// reason logged).
+// The backends produce bit-identical answers (integer arithmetic is exact):
+// CPU wraps the pure-Go reference poc.Prover; CUDA (GPU over cudaDevice)
+// keeps the whole challenge on the device: the kernels of kernels.cu,
+// compiled at run time with NVRTC, generate A and B and hash C into Merkle
+// trees, cuBLASLt computes the int8 x int8 -> int32 products, and only the
+// unit roots come back (pipeline.go). The CUDA driver (libcuda.so.1),
+// cuBLASLt and NVRTC are loaded with dlopen, so the binary builds and runs
+// without CUDA and fails cleanly with ErrUnavailable where they are missing
+// (or when built with CGO_ENABLED=0). Twin runs the same pipeline on the Go
+// twins of the kernels, on the CPU. Open selects the backend from config:
+// cpu, cuda, or auto (cuda when every GPU loads and passes a known-answer
+// test against the CPU, else cpu, with the reason logged); Decide says
+// which GPU classes a backend may bid.
 package prover
 
 import (
@@ -73,37 +77,46 @@ func Open(ctx context.Context, cfg config.ProverConfig, logger *slog.Logger) (Pr
 		logger.Info("using the cpu prover")
 		return NewCPU(0), nil
 	case config.ProverBackendCUDA:
-		p, err := openCUDAChecked(ctx, "")
+		p, desc, err := openCUDAChecked(ctx)
 		if err != nil {
 			return nil, err
 		}
-		logger.Info("using the cuda prover", "device", p.Device())
+		logger.Info("using the cuda prover", "devices", desc)
 		return p, nil
 	case config.ProverBackendAuto:
-		p, err := openCUDAChecked(ctx, "")
+		p, desc, err := openCUDAChecked(ctx)
 		if err != nil {
-			logger.Warn("cuda prover not usable, using the cpu prover", "reason", err)
+			logger.Warn("cuda prover not usable, using the cpu prover (bid only classes it can prove in time: see Decide)", "reason", err)
 			return NewCPU(0), nil
 		}
-		logger.Info("using the cuda prover", "device", p.Device())
+		logger.Info("using the cuda prover", "devices", desc)
 		return p, nil
 	default:
 		return nil, fmt.Errorf("prover backend %q: want one of %v", cfg.Backend, config.ProverBackends)
 	}
 }
 
-// openCUDAChecked opens the CUDA prover on device and checks it against the
-// CPU reference on small params.
-func openCUDAChecked(ctx context.Context, device string) (*CUDA, error) {
-	p, err := NewCUDA(CUDAOptions{Device: device})
+// openCUDAChecked opens every CUDA device and checks each against the CPU
+// reference on small params. One device gives its *CUDA; several a Fleet
+// (each challenge proven on a free GPU of its own, concurrently).
+func openCUDAChecked(ctx context.Context) (Prover, []string, error) {
+	f, err := NewCUDAFleet(GPUOptions{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := KnownAnswer(ctx, p); err != nil {
-		_ = p.Close()
-		return nil, err
+	var desc []string
+	for _, m := range f.Members() {
+		c := m.(*CUDA)
+		if err := KnownAnswer(ctx, c); err != nil {
+			_ = f.Close()
+			return nil, nil, fmt.Errorf("%s: %w", c.Device(), err)
+		}
+		desc = append(desc, c.Device())
 	}
-	return p, nil
+	if ms := f.Members(); len(ms) == 1 {
+		return ms[0], desc, nil
+	}
+	return f, desc, nil
 }
 
 // KnownAnswer checks that p answers a small challenge exactly like the CPU

@@ -7,69 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/crucible-network/crucible/sidecar/config"
 	"github.com/crucible-network/crucible/x/attest/poc"
 )
-
-// goEngine is an engine in Go memory whose matmul is the CPU reference
-// kernel: it tests the pipeline the CUDA prover uses, without a GPU.
-type goEngine struct {
-	n, k    int
-	a, b    [][]int8
-	c       [][]int32
-	calls   atomic.Int64
-	failAt  int64 // matmul call that fails (1-based); 0: never
-	corrupt bool  // flip one entry of every product
-	closed  bool
-}
-
-func newGoEngine(p poc.Params, slots int) *goEngine {
-	e := &goEngine{n: int(p.N), k: int(p.K)}
-	for range slots {
-		e.a = append(e.a, make([]int8, e.n*e.k))
-		e.b = append(e.b, make([]int8, e.n*e.k))
-		e.c = append(e.c, make([]int32, e.n*e.n))
-	}
-	return e
-}
-
-func (e *goEngine) slots() int { return len(e.a) }
-func (e *goEngine) host(s int) ([]int8, []int8, []int32) {
-	return e.a[s], e.b[s], e.c[s]
-}
-func (e *goEngine) matmul(s int) error {
-	if n := e.calls.Add(1); n == e.failAt {
-		return errors.New("injected device failure")
-	}
-	poc.MatMulABt(e.a[s], e.b[s], e.n, e.k, e.c[s])
-	if e.corrupt {
-		e.c[s][len(e.c[s])-1]++
-	}
-	return nil
-}
-func (e *goEngine) close() error { e.closed = true; return nil }
-
-// goProver is a Prover over goEngine.
-type goProver struct {
-	slots   int
-	failAt  int64
-	corrupt bool
-	last    *goEngine
-}
-
-func (*goProver) Name() string { return "go-engine" }
-func (g *goProver) Prove(_ context.Context, p poc.Params, seed [32]byte) (Session, error) {
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	e := newGoEngine(p, g.slots)
-	e.failAt, e.corrupt = g.failAt, g.corrupt
-	g.last = e
-	return newEngineSession(p, seed, e), nil
-}
 
 func checkAllGolden(t *testing.T, p Prover) {
 	t.Helper()
@@ -93,9 +35,9 @@ func checkAllGolden(t *testing.T, p Prover) {
 
 func TestCPUGolden(t *testing.T) { checkAllGolden(t, NewCPU(0)) }
 
-func TestEnginePipelineGolden(t *testing.T) {
-	for _, slots := range []int{2, 3, 8} {
-		checkAllGolden(t, &goProver{slots: slots})
+func TestTwinGPUGolden(t *testing.T) {
+	for _, batch := range []uint32{1, 2, 4} {
+		checkAllGolden(t, NewTwin(GPUOptions{MaxBatch: batch}))
 	}
 }
 
@@ -112,9 +54,16 @@ func TestEmbeddedGoldenIsPocGolden(t *testing.T) {
 	}
 }
 
+// corruptTwin is a twin GPU whose GEMM flips one entry of every product.
+func corruptTwin() *GPU {
+	g := NewTwin(GPUOptions{})
+	g.dev.(*twinDevice).corruptC = true
+	return g
+}
+
 func TestGoldenDetectsWrongAnswers(t *testing.T) {
 	cases, _ := LoadGolden("")
-	results, err := CheckGolden(context.Background(), &goProver{slots: 3, corrupt: true}, cases)
+	results, err := CheckGolden(context.Background(), corruptTwin(), cases)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,42 +72,62 @@ func TestGoldenDetectsWrongAnswers(t *testing.T) {
 			t.Fatalf("%s: corrupted products passed: %v", r.Name, r.Err)
 		}
 	}
-	if err := KnownAnswer(context.Background(), &goProver{slots: 2, corrupt: true}); !errors.Is(err, ErrKnownAnswer) {
+	if err := KnownAnswer(context.Background(), corruptTwin()); !errors.Is(err, ErrKnownAnswer) {
 		t.Fatalf("KnownAnswer: %v", err)
 	}
-	if err := KnownAnswer(context.Background(), &goProver{slots: 2}); err != nil {
-		t.Fatalf("KnownAnswer of a correct engine: %v", err)
+	if err := KnownAnswer(context.Background(), NewTwin(GPUOptions{})); err != nil {
+		t.Fatalf("KnownAnswer of the twin: %v", err)
 	}
 }
 
-func TestEngineErrorsAndCancel(t *testing.T) {
+func TestSessionErrorsAndCancel(t *testing.T) {
 	p := poc.Params{N: 64, K: 64, M: 16, Samples: 4}
 	seed := [32]byte{1}
-	g := &goProver{slots: 3, failAt: 5}
-	s, err := g.Prove(context.Background(), p, seed)
+	ctx := context.Background()
+
+	// Out of device memory while allocating: a clean ErrDeviceMemory, and
+	// the device is free again for the next proof.
+	g := NewTwin(GPUOptions{})
+	dev := g.dev.(*twinDevice)
+	dev.failAlloc.Store(3)
+	if _, err := g.Prove(ctx, p, seed); !errors.Is(err, ErrDeviceMemory) || !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "out of memory") {
+		t.Fatalf("Prove with a failing cuMemAlloc: %v", err)
+	}
+	if free, total, _ := dev.memInfo(); free != total {
+		t.Fatalf("a failed Prove leaked %d bytes", total-free)
+	}
+	s, err := g.Prove(ctx, p, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Commit(context.Background()); err == nil || !strings.Contains(err.Error(), "injected device failure") {
-		t.Fatalf("Commit with a failing device: %v", err)
+	if _, err := s.Reveal(ctx, seed); !errors.Is(err, poc.ErrNotCommitted) {
+		t.Fatalf("Reveal before Commit: %v", err)
 	}
-	if _, err := s.Reveal(context.Background(), seed); !errors.Is(err, poc.ErrNotCommitted) {
-		t.Fatalf("Reveal before a successful Commit: %v", err)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil || !g.last.closed {
-		t.Fatalf("Close: %v", err)
-	}
-	if _, err := s.Commit(context.Background()); !errors.Is(err, errSessionClosed) {
+	if _, err := s.Commit(ctx); !errors.Is(err, errSessionClosed) {
 		t.Fatalf("Commit after Close: %v", err)
 	}
+	if free, total, _ := dev.memInfo(); free != total {
+		t.Fatalf("Close leaked %d bytes", total-free)
+	}
 
-	ctx, cancel := context.WithCancel(context.Background())
+	// A busy device makes the next Prove wait, until its context ends.
+	s, err = g.Prove(ctx, p, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	s, _ = (&goProver{slots: 2}).Prove(ctx, p, seed)
-	if _, err := s.Commit(ctx); !errors.Is(err, context.Canceled) {
+	if _, err := g.Prove(cctx, p, seed); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Prove on a busy device with a cancelled context: %v", err)
+	}
+	if _, err := s.Commit(cctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Commit with a cancelled context: %v", err)
 	}
-	if _, err := (&goProver{slots: 2}).Prove(ctx, poc.Params{N: 65}, seed); !errors.Is(err, poc.ErrBadParams) {
+	_ = s.Close()
+	if _, err := g.Prove(ctx, poc.Params{N: 65}, seed); !errors.Is(err, poc.ErrBadParams) {
 		t.Fatalf("bad params: %v", err)
 	}
 	if _, err := NewCPU(1).Prove(ctx, poc.Params{N: 65}, seed); !errors.Is(err, poc.ErrBadParams) {
@@ -232,7 +201,7 @@ func TestMeasure(t *testing.T) {
 	if th.MACs != p.MACs() || th.TOPS <= 0 || th.MACPerSec <= 0 || th.Total < th.Commit {
 		t.Fatalf("%+v", th)
 	}
-	g, err := Measure(context.Background(), &goProver{slots: 3}, p, [32]byte{9})
+	g, err := Measure(context.Background(), NewTwin(GPUOptions{}), p, [32]byte{9})
 	if err != nil || g.Root != th.Root {
 		t.Fatalf("pipeline root %x, cpu %x (%v)", g.Root, th.Root, err)
 	}

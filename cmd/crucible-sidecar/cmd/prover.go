@@ -17,7 +17,7 @@ func newProverCmd() *cobra.Command {
 		Use:   "prover",
 		Short: "Check and measure the proof-of-compute prover",
 	}
-	c.AddCommand(newProverSelftestCmd())
+	c.AddCommand(newProverSelftestCmd(), newProverBenchCmd())
 	return c
 }
 
@@ -36,16 +36,20 @@ and reveal) and print its int8 throughput (a multiply-add counts as two
 operations).
 
 --backend overrides the config file's prover.backend. With cuda the command
-fails when CUDA or cuBLASLt cannot be loaded; auto falls back to the CPU.
+fails when the CUDA driver, cuBLASLt or NVRTC cannot be loaded, the GPU is
+too old or the kernels do not compile or load (the library's own error
+string is printed); auto falls back to the CPU. twin runs the GPU pipeline
+on the Go twins of the CUDA kernels (bit-identical, slow): the CPU check of
+everything but the hardware.
 The throughput challenge defaults to N=256 K=256 M=4 on the CPU and
 N=4096 K=65536 M=64 on CUDA; --n, --k, --m and --samples change it, and
 --m 0 skips it.`,
 		Args: cobra.NoArgs,
 		RunE: runProverSelftest,
 	}
-	c.Flags().String("backend", config.ProverBackendAuto, "prover backend: cpu, cuda or auto (default: the config file's)")
+	c.Flags().String("backend", config.ProverBackendAuto, "prover backend: cpu, cuda, auto or twin (default: the config file's)")
 	c.Flags().String("golden", "", "golden vector file (default: the embedded copy)")
-	c.Flags().String("device", "", "cuda device: ordinal or GPU UUID (default 0)")
+	addDeviceFlags(c)
 	c.Flags().Uint32("n", 0, "throughput challenge: rows and columns of each product (multiple of 64)")
 	c.Flags().Uint32("k", 0, "throughput challenge: inner dimension (multiple of 8, at most 65536)")
 	c.Flags().Int64("m", -1, "throughput challenge: units (0 skips the measurement)")
@@ -63,32 +67,13 @@ func runProverSelftest(cmd *cobra.Command, _ []string) error {
 	backend := cfg.Prover.Backend
 	if cmd.Flags().Changed("backend") {
 		backend, _ = cmd.Flags().GetString("backend")
-		if err := (config.ProverConfig{Backend: backend}).ValidateBasic(); err != nil {
-			return fmt.Errorf("--backend: prover.%w", err)
-		}
 	}
-	device, _ := cmd.Flags().GetString("device")
 	goldenPath, _ := cmd.Flags().GetString("golden")
-
-	var p prover.Prover
-	switch backend {
-	case config.ProverBackendCPU:
-		p = prover.NewCPU(0)
-		fmt.Fprintln(out, "backend: cpu (pure-Go reference)")
-	case config.ProverBackendCUDA, config.ProverBackendAuto:
-		cp, err := prover.NewCUDA(prover.CUDAOptions{Device: device})
-		switch {
-		case err == nil:
-			defer cp.Close()
-			p = cp
-			fmt.Fprintf(out, "backend: cuda, %s\n", cp.Device())
-		case backend == config.ProverBackendCUDA:
-			return err
-		default:
-			p = prover.NewCPU(0)
-			fmt.Fprintf(out, "backend: cpu (auto: %v)\n", err)
-		}
+	p, closer, err := openBackend(cmd, out, backend)
+	if err != nil {
+		return err
 	}
+	defer closer()
 
 	cases, err := prover.LoadGolden(goldenPath)
 	if err != nil {
@@ -141,6 +126,15 @@ func measure(cmd *cobra.Command, out io.Writer, p prover.Prover, params poc.Para
 	seed := poc.DeriveSeed(poc.SeedInput{ChainID: "crucible/selftest", Height: 1, Provider: []byte("selftest")})
 	fmt.Fprintf(out, "throughput challenge N=%d K=%d M=%d samples=%d: %.3g int8 multiply-adds...\n",
 		params.N, params.K, params.M, params.Samples, float64(params.MACs()))
+	if g, ok := p.(interface {
+		Plan(poc.Params) (prover.MemPlan, error)
+	}); ok {
+		if pl, err := g.Plan(params); err == nil {
+			fmt.Fprintf(out, "device memory: %s\n", pl)
+		} else {
+			fmt.Fprintf(out, "device memory: %v\n", err)
+		}
+	}
 	t, err := prover.Measure(cmd.Context(), p, params, seed)
 	if err != nil {
 		return err
@@ -148,4 +142,50 @@ func measure(cmd *cobra.Command, out io.Writer, p prover.Prover, params poc.Para
 	fmt.Fprintf(out, "commit %s, reveal %s, total %s\n", t.Commit.Round(1e6), t.Reveal.Round(1e6), t.Total.Round(1e6))
 	fmt.Fprintf(out, "throughput: %.4g MAC/s = %.4g int8 TOPS (whole challenge, hashing and commitment included)\n", t.MACPerSec, t.TOPS)
 	return nil
+}
+
+// backendTwin is the selftest and bench backend that runs the GPU pipeline
+// on the Go twins of the CUDA kernels.
+const backendTwin = "twin"
+
+func addDeviceFlags(c *cobra.Command) {
+	c.Flags().String("device", "", "cuda device: ordinal or GPU UUID (default 0)")
+	c.Flags().Uint32("batch", 2, "cuda: units per GEMM call, at most (a power of two dividing M; more memory, fuller GPU)")
+	c.Flags().Bool("tune", false, "cuda: time cuBLASLt's candidate algorithms at the start of each proof and keep the fastest")
+	c.Flags().Uint64("max-device-memory", 0, "cuda: device memory a proof may use, in MiB (0: what is free, less a reserve)")
+}
+
+// openBackend opens the prover named by backend (cpu, cuda, auto or twin)
+// with the device flags, printing which one it is.
+func openBackend(cmd *cobra.Command, out io.Writer, backend string) (prover.Prover, func(), error) {
+	device, _ := cmd.Flags().GetString("device")
+	batch, _ := cmd.Flags().GetUint32("batch")
+	tune, _ := cmd.Flags().GetBool("tune")
+	mem, _ := cmd.Flags().GetUint64("max-device-memory")
+	gopts := prover.GPUOptions{MaxBatch: batch, Tune: tune, MemoryBudget: mem << 20}
+	nop := func() {}
+	switch backend {
+	case backendTwin:
+		fmt.Fprintln(out, "backend: twin (the GPU pipeline on the Go twins of the CUDA kernels)")
+		return prover.NewTwin(gopts), nop, nil
+	case config.ProverBackendCPU:
+		fmt.Fprintln(out, "backend: cpu (pure-Go reference)")
+		return prover.NewCPU(0), nop, nil
+	case config.ProverBackendCUDA, config.ProverBackendAuto:
+		cp, err := prover.NewCUDA(prover.CUDAOptions{Device: device, GPU: gopts})
+		switch {
+		case err == nil:
+			fmt.Fprintf(out, "backend: cuda, %s\n", cp.Device())
+			return cp, func() { _ = cp.Close() }, nil
+		case backend == config.ProverBackendCUDA:
+			return nil, nop, err
+		default:
+			fmt.Fprintf(out, "backend: cpu (auto: %v)\n", err)
+			return prover.NewCPU(0), nop, nil
+		}
+	}
+	if err := (config.ProverConfig{Backend: backend}).ValidateBasic(); err != nil {
+		return nil, nop, fmt.Errorf("--backend: prover.%w (or %s)", err, backendTwin)
+	}
+	return nil, nop, fmt.Errorf("--backend %q: want cpu, cuda, auto or %s", backend, backendTwin)
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/crucible-network/crucible/sidecar/prover"
 )
 
 func TestProverSelftestCPU(t *testing.T) {
@@ -56,5 +58,51 @@ func TestProverSelftestGoldenFileAndBackends(t *testing.T) {
 	out, _, err = run(t, "prover", "selftest", "--home", home, "--backend", "cpu", "--golden", badPath, "--m", "0")
 	if !errors.Is(err, errGoldenFailed) || !strings.Contains(out, "FAIL") {
 		t.Fatalf("bad vectors: %v\n%s", err, out)
+	}
+}
+
+func TestProverSelftestTwin(t *testing.T) {
+	out, _, err := run(t, "prover", "selftest", "--home", t.TempDir(), "--backend", "twin", "--m", "2", "--n", "64", "--k", "64")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"backend: twin", "golden test-params", "golden padded-with-lease", ": ok", "int8 TOPS", "device memory: 0.03 GiB (batch 2"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "FAIL") {
+		t.Fatalf("a golden case failed:\n%s", out)
+	}
+}
+
+func TestProverBench(t *testing.T) {
+	out, _, err := run(t, "prover", "bench", "--backend", "twin", "--size", "test", "--deadline", "1m", "--gemm-units", "2")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"challenge N=256 K=256 M=4", "device memory", "whole challenge", "gemm alone", "PASS", "yes, twin"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// A partial run is extrapolated; a deadline too short fails the command.
+	out, _, err = run(t, "prover", "bench", "--backend", "cpu", "--size", "custom", "--n", "64", "--k", "64", "--m", "8",
+		"--units", "2", "--deadline", "1ns", "--samples", "4")
+	if !errors.Is(err, errMissesDeadline) || !strings.Contains(out, "2 of 8 units, commit extrapolated") || !strings.Contains(out, "FAIL") ||
+		!strings.Contains(out, "no ") {
+		t.Fatalf("missed deadline: %v\n%s", err, out)
+	}
+	// The production size comes from the x/attest params; without CUDA here
+	// the cuda backend fails cleanly before measuring anything.
+	out, _, err = run(t, "prover", "bench", "--size", "production")
+	if err != nil && !errors.Is(err, prover.ErrUnavailable) {
+		t.Fatalf("cuda: %v\n%s", err, out)
+	}
+	if _, _, err := run(t, "prover", "bench", "--size", "huge"); err == nil {
+		t.Fatal("unknown size accepted")
+	}
+	if _, _, err := run(t, "prover", "bench", "--backend", "tpu", "--size", "test"); err == nil {
+		t.Fatal("unknown backend accepted")
 	}
 }
