@@ -38,7 +38,8 @@ peak (1,979 TOPS).
 
 --size production takes the class's proof size from the x/attest default
 params (--class, default h100: N=4096 K=65536 M=8192); the deadline is the
-commit window (commit_window_blocks) times --block-time, or --deadline.
+class's commit deadline in the default params (reference_proof_ms x
+commit_deadline_bps + commit_slack_ms: 33.3 s for h100), or --deadline.
 --size test uses N=K=256 M=4; --size custom takes --n --k --m --samples.
 --units proves only that many units and extrapolates the commit linearly
 (the reveal is measured); --gemm-units sets how many units the GEMM-alone
@@ -51,8 +52,7 @@ The command exits non-zero when the challenge misses the deadline margin.`,
 	c.Flags().String("backend", config.ProverBackendCUDA, "prover backend: cuda, twin or cpu")
 	c.Flags().String("size", sizeProduction, "challenge size: production, test or custom")
 	c.Flags().String("class", attesttypes.ClassH100, "gpu class whose proof size --size production uses")
-	c.Flags().Duration("block-time", 6*time.Second, "block time that turns the commit window (blocks) into a deadline")
-	c.Flags().Duration("deadline", 0, "commit deadline (overrides commit window x block time)")
+	c.Flags().Duration("deadline", 0, "commit deadline (overrides the class's deadline in the default params)")
 	c.Flags().Uint32("units", 0, "prove only this many units and extrapolate (0: all M)")
 	c.Flags().Uint32("gemm-units", 64, "units of the GEMM-alone measurement (0 skips it)")
 	c.Flags().Uint32("n", 0, "custom size: rows and columns of each product")
@@ -67,15 +67,20 @@ The command exits non-zero when the challenge misses the deadline margin.`,
 func benchParams(cmd *cobra.Command) (poc.Params, time.Duration, string, error) {
 	size, _ := cmd.Flags().GetString("size")
 	class, _ := cmd.Flags().GetString("class")
-	blockTime, _ := cmd.Flags().GetDuration("block-time")
 	ap := attesttypes.DefaultParams()
-	deadline := time.Duration(ap.CommitWindowBlocks) * blockTime
-	what := fmt.Sprintf("commit window %d blocks x %s", ap.CommitWindowBlocks, blockTime)
+	cs, ok := ap.Class(class)
+	if !ok {
+		cs = attesttypes.TestClassSize()
+		if class != attesttypes.ClassTest {
+			return poc.Params{}, 0, "", fmt.Errorf("--class %q: the default params define no such class", class)
+		}
+	}
+	deadline := time.Duration(ap.CommitDeadlineMs(cs)) * time.Millisecond
+	what := fmt.Sprintf("class %s commit deadline: %d ms x %d/10000 + %d ms slack", cs.Class, cs.ReferenceProofMs, ap.CommitDeadlineBps, ap.CommitSlackMs)
 	var p poc.Params
 	switch size {
 	case sizeProduction:
-		p = ap.SizeFor(class).PocParams()
-		what = fmt.Sprintf("class %s, %s", class, what)
+		p = cs.ProofSize.PocParams()
 	case sizeTest:
 		p = poc.TestParams()
 	case sizeCustom:
