@@ -267,7 +267,6 @@ func (b *containerBackend) spec(j *jobSpec, img *pulledImage, rootfs string) (*s
 			Capabilities: &specs.LinuxCapabilities{
 				Bounding: caps, Effective: caps, Permitted: caps,
 			},
-			Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 65536, Soft: 65536}},
 			NoNewPrivileges: true,
 		},
 		Root:     &specs.Root{Path: rootfs},
