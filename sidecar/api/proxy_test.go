@@ -245,3 +245,61 @@ func TestProxyContainerService(t *testing.T) {
 		t.Fatalf("other tenant: %d", code)
 	}
 }
+
+// TestForward: the tenant's local forwarder (crucibled tenant forward)
+// signs what it forwards, for HTTP and for a TCP tunnel.
+func TestForward(t *testing.T) {
+	f, base := proxyFixture(t)
+	c, err := NewClient(base, PrivKeySigner{Key: f.tenant}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := httptestServer(t, c.ForwardHTTP(1, 8000))
+	resp, err := http.Post(local+"/generate?x=1", "text/plain", strings.NewReader("hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "POST /generate?x=1 body=hi leaked=[]" {
+		t.Fatalf("forwarded: %d %q", resp.StatusCode, b)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.ForwardTCP(ctx, ln, 1, 9000) }()
+	t.Cleanup(func() { cancel(); <-done })
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(conn, "ping\n"); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || line != "ping\n" {
+		t.Fatalf("echo %q %v", line, err)
+	}
+	other, _ := NewClient(base, PrivKeySigner{Key: f.other}, nil)
+	if _, err := other.DialTCP(context.Background(), 1, 9000); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("another tenant's tunnel: %v", err)
+	}
+}
+
+func httptestServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String()
+}
