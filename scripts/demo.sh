@@ -117,7 +117,7 @@ SC=(--home "$DIR/sidecar" --config "$DIR/sidecar.json")
   --region eu-west --tier datacenter | tail -n 3
 
 step "3. bob grants the sidecar's hot key only what it needs (x/authz); the hot key never holds bob's funds"
-for m in /crucible.market.v1.MsgCreateBid /crucible.market.v1.MsgCloseBid /crucible.market.v1.MsgSubmitResult \
+for m in /crucible.market.v1.MsgCreateBid /crucible.market.v1.MsgCloseBid /crucible.market.v1.MsgSubmitResult /crucible.market.v1.MsgCloseLease \
          /crucible.attest.v1.MsgCommitProof /crucible.attest.v1.MsgRevealProof; do
   tx bob authz grant "$HOT" generic --msg-type "$m"
   echo "  granted $m"

@@ -105,7 +105,7 @@ func TestRunnerConfig() RunnerConfig {
 	c.MaxCPUMillis = 1000
 	c.MaxPids = 64
 	c.MaxShmBytes = 16 << 20
-	c.ManifestTimeout = Duration(time.Minute)
+	c.ManifestTimeout = Duration(10 * time.Minute) // longer than any test
 	return c
 }
 
