@@ -236,6 +236,7 @@ var keyComments = map[string]string{
 	"runner.max_cpu_millis":      "CPU cap of a container (1000 = one core), and the default.",
 	"runner.max_pids":            "Process and thread cap of a container, and the default.",
 	"runner.max_shm_bytes":       "Largest /dev/shm a manifest may ask for (default 64 MiB).",
+	"runner.max_disk_bytes":      "Disk cap of a container's rootfs and job directory, and of its volume (checked every second), and the default.",
 	"runner.egress":              "Network egress of containers: deny (loopback only).",
 	"runner.manifest_timeout":    "A lease whose tenant sends no manifest by then is closed by the provider.",
 	"api":                        "Tenant API server.",

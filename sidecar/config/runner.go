@@ -64,6 +64,9 @@ type RunnerConfig struct {
 	MaxPids int64 `yaml:"max_pids" json:"max_pids"`
 	// MaxShmBytes caps a container's /dev/shm; the default is 64 MiB or this, the smaller.
 	MaxShmBytes uint64 `yaml:"max_shm_bytes" json:"max_shm_bytes"`
+	// MaxDiskBytes caps a container's rootfs and job directory, and its
+	// volume; it is also the default.
+	MaxDiskBytes uint64 `yaml:"max_disk_bytes" json:"max_disk_bytes"`
 	// Egress is the containers' network egress: deny (loopback only).
 	Egress string `yaml:"egress" json:"egress"`
 	// ManifestTimeout closes a lease whose tenant sent no manifest by then.
@@ -105,6 +108,7 @@ func TestRunnerConfig() RunnerConfig {
 	c.MaxCPUMillis = 1000
 	c.MaxPids = 64
 	c.MaxShmBytes = 16 << 20
+	c.MaxDiskBytes = 256 << 20
 	c.ManifestTimeout = Duration(10 * time.Minute) // longer than any test
 	return c
 }
@@ -179,6 +183,9 @@ func (c RunnerConfig) WithDefaults() RunnerConfig {
 	}
 	if c.MaxShmBytes == 0 {
 		c.MaxShmBytes = d.MaxShmBytes
+	}
+	if c.MaxDiskBytes == 0 {
+		c.MaxDiskBytes = d.MaxDiskBytes
 	}
 	if c.Egress == "" {
 		c.Egress = d.Egress

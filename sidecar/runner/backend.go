@@ -51,6 +51,9 @@ type execution struct {
 	cleanup func()
 	// dial connects to one of the job's ports.
 	dial func(ctx context.Context, port uint16) (net.Conn, error)
+	// overLimit, when set, is polled every diskPoll while the job runs; an
+	// error stops the job and becomes its failure reason.
+	overLimit func() error
 }
 
 // processBackend runs a job as a host process in its own process group.

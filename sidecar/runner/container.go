@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -138,6 +139,22 @@ func (b *containerBackend) prepare(ctx context.Context, j *jobSpec) (*execution,
 	if err := os.WriteFile(filepath.Join(bundle, "config.json"), sb, 0o600); err != nil {
 		return nil, fmt.Errorf("runner: %w", err)
 	}
+	diskLimit := b.cfg.MaxDiskBytes
+	if m.Resources.DiskBytes > 0 {
+		diskLimit = m.Resources.DiskBytes
+	}
+	volume := filepath.Join(j.dir, "volume")
+	overLimit := func() error {
+		if n := diskUse(rootfs) + diskUse(j.jobDir); n > diskLimit {
+			return fmt.Errorf("disk limit exceeded: the rootfs and job directory hold %d bytes, more than %d; the job was killed", n, diskLimit)
+		}
+		if m.VolumeBytes > 0 {
+			if n := diskUse(volume); n > m.VolumeBytes {
+				return fmt.Errorf("volume limit exceeded: the volume holds %d bytes, more than volume_bytes (%d); the job was killed", n, m.VolumeBytes)
+			}
+		}
+		return nil
+	}
 	id := containerID(j.leaseID)
 	// A container of this name left by a crash would block the new one.
 	_, _ = b.runc("delete", "--force", id)
@@ -165,6 +182,7 @@ func (b *containerBackend) prepare(ctx context.Context, j *jobSpec) (*execution,
 			}
 			return dialInNetns(ctx, pid, net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))))
 		},
+		overLimit: overLimit,
 	}, nil
 }
 
@@ -466,6 +484,24 @@ func chownTree(dir string, uid, gid int) error {
 		}
 		return os.Lchown(p, uid, gid)
 	})
+}
+
+// diskUse is the space the files under dir take (allocated blocks; hard
+// links count once per name).
+func diskUse(dir string) uint64 {
+	var n uint64
+	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			if st, ok := info.Sys().(*syscall.Stat_t); ok {
+				n += uint64(st.Blocks) * 512
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 // envList is an environment where a later KEY=value replaces an earlier one.

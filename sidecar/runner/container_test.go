@@ -302,3 +302,18 @@ func listenLocal(t *testing.T) net.Listener {
 	}
 	return ln
 }
+
+// TestContainerDiskLimits: a job that writes past disk_bytes, and one that
+// fills its volume past volume_bytes, are killed with the reason.
+func TestContainerDiskLimits(t *testing.T) {
+	e := newContainerEnv(t, nil)
+	start(t, e.r, 30, imageManifest(t, e.image, "dd if=/dev/zero of=/tmp/fill bs=1M count=24 2>/dev/null; sync; sleep 30",
+		map[string]any{"resources": map[string]any{"disk_bytes": 16 << 20}}))
+	start(t, e.r, 31, imageManifest(t, e.image, "dd if=/dev/zero of=/volume/fill bs=1M count=4 2>/dev/null; sync; sleep 30",
+		map[string]any{"volume_bytes": 1 << 20}))
+	for id, want := range map[uint64]string{30: "disk limit exceeded", 31: "volume limit exceeded"} {
+		if st := wait(t, e.r, id); st.State != StateFailed || !strings.Contains(st.Reason, want) {
+			t.Errorf("lease %d: %s (%s), want %q", id, st.State, st.Reason, want)
+		}
+	}
+}

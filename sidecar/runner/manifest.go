@@ -309,6 +309,10 @@ func (m Manifest) checkLimits(cfg config.RunnerConfig) error {
 		return bad("pids", r.Pids, cfg.MaxPids)
 	case r.ShmBytes > cfg.MaxShmBytes:
 		return bad("shm_bytes", r.ShmBytes, cfg.MaxShmBytes)
+	case r.DiskBytes > cfg.MaxDiskBytes:
+		return bad("disk_bytes", r.DiskBytes, cfg.MaxDiskBytes)
+	case m.VolumeBytes > cfg.MaxDiskBytes:
+		return fmt.Errorf("%w: volume_bytes: %d is more than the provider allows (%d)", ErrBadManifest, m.VolumeBytes, cfg.MaxDiskBytes)
 	}
 	return nil
 }

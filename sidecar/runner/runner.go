@@ -353,15 +353,26 @@ func (r *Runner) run(ctx context.Context, j *job, m Manifest) {
 
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
+	var over <-chan error
+	if ex.overLimit != nil {
+		wctx, wstop := context.WithCancel(context.Background())
+		defer wstop()
+		over = watchLimits(wctx, ex.overLimit)
+	}
 	var cause error
+	reaped := false
 	select {
 	case <-exited:
 	case <-timer.C:
 		cause = errTimeout
 	case <-ctx.Done():
 		cause = context.Cause(ctx)
+	case cause = <-over:
+		ex.kill(pid) // over a limit: no grace period
+		<-exited
+		reaped = true
 	}
-	if cause != nil {
+	if cause != nil && !reaped {
 		stopJob(ex, pid, exited)
 	}
 	// Whatever the job left behind goes too.
@@ -427,6 +438,31 @@ func (r *Runner) finishStopped(j *job, cause error, exitCode *int) {
 	default:
 		r.finish(j, StateFailed, exitCode, cause.Error(), nil)
 	}
+}
+
+// diskPoll is how often a job's disk use is measured.
+const diskPoll = time.Second
+
+// watchLimits polls check every diskPoll until ctx ends and delivers its
+// first error.
+func watchLimits(ctx context.Context, check func() error) <-chan error {
+	ch := make(chan error, 1)
+	go func() {
+		t := time.NewTicker(diskPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := check(); err != nil {
+					ch <- err
+					return
+				}
+			}
+		}
+	}()
+	return ch
 }
 
 // stopJob asks the job to stop, and kills it after KillGrace if the
