@@ -180,7 +180,7 @@ func TestProxyTCPTunnel(t *testing.T) {
 func TestProxyContainerService(t *testing.T) {
 	runnertest.NeedContainers(t)
 	reg := runnertest.Registry(t)
-	image := runnertest.Push(t, reg+"/tenant/web:1", runnertest.BusyboxImage(t))
+	image := runnertest.Push(t, reg, "tenant/web:1", runnertest.BusyboxImage(t))
 	rcfg := config.TestRunnerConfig()
 	rcfg.Backend = config.BackendContainer
 	rcfg.WorkDir = t.TempDir()

@@ -36,8 +36,8 @@ func newContainerEnv(t *testing.T, mutate func(*config.RunnerConfig)) *container
 	dir := t.TempDir()
 	reg := runnertest.Registry(t)
 	img := runnertest.BusyboxImage(t)
-	tagged := reg + "/tenant/busybox:1"
-	pinned := runnertest.Push(t, tagged, img)
+	tagged := reg.Addr() + "/tenant/busybox:1"
+	pinned := runnertest.Push(t, reg, "tenant/busybox:1", img)
 	cdiDir, gpus := runnertest.FakeCDI(t, dir, "GPU-aaaa", "GPU-bbbb")
 	cfg := config.TestRunnerConfig()
 	cfg.Backend = config.BackendContainer

@@ -1,61 +1,21 @@
 // Package runnertest builds what container tests need: a busybox image
-// made from the host's busybox-static binary, an OCI registry served
-// in-process on 127.0.0.1, and fake CDI GPU devices.
+// made from the host's busybox-static binary (devimage), an OCI registry
+// served in-process on 127.0.0.1, and fake CDI GPU devices.
 package runnertest
 
 import (
-	"archive/tar"
-	"bytes"
-	"debug/elf"
 	"fmt"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"golang.org/x/sys/unix"
+
+	"github.com/crucible-network/crucible/sidecar/runner/devimage"
 )
-
-// BusyboxPaths are where a static busybox is looked for.
-var BusyboxPaths = []string{"/bin/busybox", "/usr/bin/busybox"}
-
-// Applets are the busybox applets the image links in /bin.
-var Applets = []string{
-	"sh", "cat", "ls", "echo", "kill", "dd", "head", "httpd", "sleep", "mknod", "wget", "seq",
-	"grep", "id", "mkdir", "touch", "tr", "wc", "nc", "sync", "true", "false", "env", "ps", "hostname",
-}
-
-// StaticBusybox returns the path of a statically linked busybox, or "".
-func StaticBusybox() string {
-	for _, p := range BusyboxPaths {
-		f, err := elf.Open(p)
-		if err != nil {
-			continue
-		}
-		static := true
-		for _, prog := range f.Progs {
-			if prog.Type == elf.PT_INTERP {
-				static = false
-			}
-		}
-		f.Close()
-		if static {
-			return p
-		}
-	}
-	return ""
-}
 
 // NeedContainers skips t unless it runs as root with runc and a static
 // busybox (CI installs runc and busybox-static).
@@ -67,63 +27,19 @@ func NeedContainers(t testing.TB) {
 	if _, err := exec.LookPath("runc"); err != nil {
 		t.Skip("container tests need runc (apt-get install runc)")
 	}
-	if StaticBusybox() == "" {
+	if devimage.StaticBusybox() == "" {
 		t.Skip("container tests need a static busybox (apt-get install busybox-static)")
 	}
 }
 
-// BusyboxImage returns an image holding a static busybox as /bin/busybox,
-// its applets and a minimal /etc, with cmd ["/bin/sh"].
+// BusyboxImage returns devimage's busybox image.
 func BusyboxImage(t testing.TB) v1.Image {
 	t.Helper()
-	bb := StaticBusybox()
+	bb := devimage.StaticBusybox()
 	if bb == "" {
 		t.Fatal("no static busybox")
 	}
-	bin, err := os.ReadFile(bb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	add := func(h *tar.Header, data []byte) {
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, d := range []string{"bin", "etc", "tmp", "www"} {
-		mode := int64(0o755)
-		if d == "tmp" {
-			mode = 0o1777
-		}
-		add(&tar.Header{Name: d + "/", Typeflag: tar.TypeDir, Mode: mode}, nil)
-	}
-	add(&tar.Header{Name: "bin/busybox", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(bin))}, bin)
-	for _, a := range Applets {
-		add(&tar.Header{Name: "bin/" + a, Typeflag: tar.TypeSymlink, Linkname: "busybox", Mode: 0o777}, nil)
-	}
-	passwd := []byte("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
-	group := []byte("root:x:0:\nnogroup:x:65534:\n")
-	add(&tar.Header{Name: "etc/passwd", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(passwd))}, passwd)
-	add(&tar.Header{Name: "etc/group", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(group))}, group)
-	index := []byte("hello from busybox\n")
-	add(&tar.Header{Name: "www/index.html", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(index))}, index)
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err = mutate.Config(img, v1.Config{Cmd: []string{"/bin/sh"}, Env: []string{"PATH=/bin"}})
+	img, err := devimage.Busybox(bb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,29 +47,26 @@ func BusyboxImage(t testing.TB) v1.Image {
 }
 
 // Registry serves an OCI registry on 127.0.0.1 until the test ends and
-// returns its host:port.
-func Registry(t testing.TB) string {
+// returns it.
+func Registry(t testing.TB) *devimage.Registry {
 	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
+	r, err := devimage.ServeRegistry("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	return r
 }
 
-// Push pushes img to ref and returns ref pinned by digest (repo@sha256:...).
-func Push(t testing.TB, ref string, img v1.Image) string {
+// Push pushes img to repo (name:tag) on reg and returns the reference
+// pinned by digest.
+func Push(t testing.TB, reg *devimage.Registry, repo string, img v1.Image) string {
 	t.Helper()
-	r, err := name.ParseReference(ref)
+	ref, err := reg.Push(repo, img)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatal(err)
-	}
-	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r.Context().String() + "@" + d.String()
+	return ref
 }
 
 // FakeGPU is a fake GPU: a character device node with no driver behind it
