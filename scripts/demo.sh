@@ -121,6 +121,9 @@ if ((CONTAINERS)); then
   [[ -n "$IMAGE" ]] || fail "dev-registry did not start: $(cat "$DIR/registry.log")"
   # The simulated GPUs get fake device nodes (no driver behind them) in a CDI
   # spec, as nvidia-ctk writes one for real GPUs.
+  # The containers' root is an unprivileged host uid (user namespace): it
+  # must be able to traverse to its lease's directories.
+  chmod 711 "$DIR"
   mkdir -p "$DIR/cdi" "$DIR/dev"
   { echo 'cdiVersion: "0.6.0"'; echo 'kind: nvidia.com/gpu'; echo 'devices:'
     for i in 0 1; do

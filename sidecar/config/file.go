@@ -237,6 +237,7 @@ var keyComments = map[string]string{
 	"runner.max_pids":            "Process and thread cap of a container, and the default.",
 	"runner.max_shm_bytes":       "Largest /dev/shm a manifest may ask for (default 64 MiB).",
 	"runner.max_disk_bytes":      "Disk cap of a container's rootfs and job directory, and of its volume (checked every second), and the default.",
+	"runner.userns":              "auto: containers get a user namespace (their root is host uid 1000000 and up, unprivileged) where the kernel allows it and the work dir's parents are traversable (o+x); off: container root is host root, confined by capabilities and seccomp.",
 	"runner.egress":              "Network egress of containers: deny (loopback only).",
 	"runner.manifest_timeout":    "A lease whose tenant sends no manifest by then is closed by the provider.",
 	"api":                        "Tenant API server.",

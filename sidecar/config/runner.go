@@ -24,6 +24,12 @@ const (
 	BackendProcess = "process"
 )
 
+// User namespace settings (RunnerConfig.Userns).
+const (
+	UsernsAuto = "auto"
+	UsernsOff  = "off"
+)
+
 // Egress policies (RunnerConfig.Egress).
 const (
 	// EgressDeny gives a container only a loopback interface.
@@ -67,6 +73,9 @@ type RunnerConfig struct {
 	// MaxDiskBytes caps a container's rootfs and job directory, and its
 	// volume; it is also the default.
 	MaxDiskBytes uint64 `yaml:"max_disk_bytes" json:"max_disk_bytes"`
+	// Userns is auto (containers get a user namespace where the host allows
+	// it: their root is an unprivileged host uid) or off.
+	Userns string `yaml:"userns" json:"userns"`
 	// Egress is the containers' network egress: deny (loopback only).
 	Egress string `yaml:"egress" json:"egress"`
 	// ManifestTimeout closes a lease whose tenant sent no manifest by then.
@@ -91,6 +100,8 @@ func DefaultRunnerConfig() RunnerConfig {
 		MaxCPUMillis:       16000,
 		MaxPids:            4096,
 		MaxShmBytes:        8 << 30,
+		MaxDiskBytes:       200 << 30,
+		Userns:             UsernsAuto,
 		Egress:             EgressDeny,
 		ManifestTimeout:    Duration(5 * time.Minute),
 	}
@@ -134,6 +145,9 @@ func (c RunnerConfig) ValidateBasic() error {
 	}
 	if !slices.Contains([]string{"", BackendAuto, BackendContainer, BackendProcess}, c.Backend) {
 		return fieldErrorf("backend", "%q is not auto, container or process", c.Backend)
+	}
+	if c.Userns != "" && c.Userns != UsernsAuto && c.Userns != UsernsOff {
+		return fieldErrorf("userns", "%q is not auto or off", c.Userns)
 	}
 	if c.Egress != "" && c.Egress != EgressDeny {
 		return fieldErrorf("egress", "%q is not supported (only deny)", c.Egress)
@@ -186,6 +200,9 @@ func (c RunnerConfig) WithDefaults() RunnerConfig {
 	}
 	if c.MaxDiskBytes == 0 {
 		c.MaxDiskBytes = d.MaxDiskBytes
+	}
+	if c.Userns == "" {
+		c.Userns = d.Userns
 	}
 	if c.Egress == "" {
 		c.Egress = d.Egress

@@ -54,6 +54,55 @@ type containerBackend struct {
 	cgroup    string // cgroups path prefix of this work dir
 	images    *imageStore
 	logger    *slog.Logger
+	// userns is set when containers get a user namespace mapping their
+	// ids 0..UsernsSize-1 to host ids UsernsBase and up.
+	userns bool
+}
+
+// User namespace mapping: container ids 0..UsernsSize-1 are host ids
+// UsernsBase and up (unprivileged on the host: they own nothing there but
+// the lease's files).
+const (
+	UsernsBase = 1000000
+	UsernsSize = 65536
+)
+
+// usernsPossible says whether containers can get a user namespace: the
+// kernel allows them, and every directory above the work dir lets others
+// through (the container's root, an unprivileged host uid, must reach its
+// rootfs and lease directories). The runner's own directories are made
+// traversable (0711; their contents keep their modes).
+func usernsPossible(workDir string) (bool, string) {
+	b, err := os.ReadFile("/proc/sys/user/max_user_namespaces")
+	if err != nil || strings.TrimSpace(string(b)) == "0" {
+		return false, "the kernel allows no user namespaces (/proc/sys/user/max_user_namespaces)"
+	}
+	for d := filepath.Dir(workDir); ; d = filepath.Dir(d) {
+		info, err := os.Stat(d)
+		if err != nil {
+			return false, err.Error()
+		}
+		if info.Mode().Perm()&0o001 == 0 {
+			return false, d + " is not traversable by other users (chmod o+x, or put runner.work_dir elsewhere)"
+		}
+		if d == filepath.Dir(d) {
+			break
+		}
+	}
+	for _, d := range []string{workDir, filepath.Join(workDir, "leases")} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			return false, err.Error()
+		}
+	}
+	return true, ""
+}
+
+// idShift is what container ids are shifted by on the host.
+func (b *containerBackend) idShift() int {
+	if b.userns {
+		return UsernsBase
+	}
+	return 0
 }
 
 func newContainerBackend(cfg config.RunnerConfig, runtimePath, workDir string, logger *slog.Logger) (*containerBackend, error) {
@@ -66,7 +115,17 @@ func newContainerBackend(cfg config.RunnerConfig, runtimePath, workDir string, l
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte(workDir))
+	userns := false
+	if cfg.Userns != config.UsernsOff {
+		ok, why := usernsPossible(workDir)
+		if ok {
+			userns = true
+		} else {
+			logger.Warn("containers run without a user namespace (their root is host root, confined by capabilities, seccomp and the filesystem view)", "why", why)
+		}
+	}
 	return &containerBackend{
+		userns:    userns,
 		cfg:       cfg,
 		runtime:   runtimePath,
 		stateRoot: state,
@@ -120,7 +179,13 @@ func (b *containerBackend) prepare(ctx context.Context, j *jobSpec) (*execution,
 			return nil, fmt.Errorf("runner: %w", err)
 		}
 	}
-	img, err := b.images.unpack(ctx, m.Image, rootfs)
+	if b.userns {
+		// The container's root must reach its rootfs and bundle.
+		if err := os.Chmod(j.dir, 0o711); err != nil {
+			return nil, fmt.Errorf("runner: %w", err)
+		}
+	}
+	img, err := b.images.unpack(ctx, m.Image, rootfs, b.idShift())
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %v", m.Image, err)
 	}
@@ -326,11 +391,16 @@ func (b *containerBackend) spec(j *jobSpec, img *pulledImage, rootfs string) (*s
 		if err := os.MkdirAll(vol, 0o700); err != nil {
 			return nil, fmt.Errorf("runner: %w", err)
 		}
-		_ = os.Chown(vol, int(uid), int(gid))
+		_ = os.Chown(vol, b.idShift()+int(uid), b.idShift()+int(gid))
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: VolumeDir, Type: "bind", Source: vol, Options: []string{"rbind", "rw", "nosuid", "nodev"}})
 	}
-	if uid != 0 {
-		_ = chownTree(j.jobDir, int(uid), int(gid))
+	if shift := b.idShift(); uid != 0 || shift != 0 {
+		_ = chownTree(j.jobDir, shift+int(uid), shift+int(gid))
+	}
+	if b.userns {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: UsernsBase, Size: UsernsSize}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: UsernsBase, Size: UsernsSize}}
 	}
 	if len(j.gpus) > 0 {
 		if err := b.injectGPUs(s, j.gpus); err != nil {
@@ -360,7 +430,46 @@ func (b *containerBackend) injectGPUs(s *specs.Spec, gpus []string) error {
 		}
 		return fmt.Errorf("CDI: %w", err)
 	}
+	if b.userns {
+		bindDevices(s, cache, devs)
+	}
 	return nil
+}
+
+// bindDevices turns the spec's device nodes into bind mounts of the host's
+// nodes (as the CDI specs name them): in a user namespace the runtime
+// cannot mknod, and binds the node at the container path from the same
+// path on the host, which a CDI hostPath may not be. The device cgroup
+// rules CDI added stay.
+func bindDevices(s *specs.Spec, cache *cdi.Cache, devs []string) {
+	host := map[string]string{}
+	for _, name := range devs {
+		d := cache.GetDevice(name)
+		if d == nil {
+			continue
+		}
+		nodes := d.ContainerEdits.DeviceNodes
+		if sp := d.GetSpec(); sp != nil && sp.Spec != nil {
+			nodes = append(nodes, sp.ContainerEdits.DeviceNodes...)
+		}
+		for _, n := range nodes {
+			if n.HostPath != "" {
+				host[n.Path] = n.HostPath
+			} else {
+				host[n.Path] = n.Path
+			}
+		}
+	}
+	kept := s.Linux.Devices[:0]
+	for _, d := range s.Linux.Devices {
+		src, ok := host[d.Path]
+		if !ok {
+			kept = append(kept, d)
+			continue
+		}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: d.Path, Type: "bind", Source: src, Options: []string{"bind", "nosuid", "noexec"}})
+	}
+	s.Linux.Devices = kept
 }
 
 func hostname(leaseID uint64) string { return "lease-" + strconv.FormatUint(leaseID, 10) }

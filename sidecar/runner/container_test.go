@@ -34,6 +34,13 @@ func newContainerEnv(t *testing.T, mutate func(*config.RunnerConfig)) *container
 	t.Helper()
 	runnertest.NeedContainers(t)
 	dir := t.TempDir()
+	// The containers' root is an unprivileged host uid (user namespace):
+	// it must be able to traverse to its lease's directories.
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
 	reg := runnertest.Registry(t)
 	img := runnertest.BusyboxImage(t)
 	tagged := reg.Addr() + "/tenant/busybox:1"
@@ -112,6 +119,7 @@ echo pid1=$(cat /proc/1/cmdline | tr '\0' ' ')
 echo nets=$(ls /sys/class/net | tr '\n' ' ')
 wget -q -T 3 -O - "http://$HOSTADDR/" 2>/dev/null | head -c 64; echo
 echo id=$(id -u) host=$(hostname)
+echo uidmap=$(cat /proc/self/uid_map)
 echo made > "$CRUCIBLE_OUTPUT_DIR/ok.txt"
 dd if=/dev/zero of=/dev/null bs=128M count=1 2>/dev/null; echo dd=$?
 ( i=0; while [ $i -lt 100 ]; do sleep 30 & i=$((i+1)); echo $i >/tmp/n; done ) 2>/dev/null
@@ -149,6 +157,9 @@ read n </tmp/n; echo forked=$n
 		if !ok(v[k]) {
 			t.Errorf("%s=%q: the attempt did not fail as it must", k, v[k])
 		}
+	}
+	if e.r.be.(*containerBackend).userns && strings.Join(strings.Fields(v["uidmap"]), " ") != "0 1000000 65536" {
+		t.Errorf("uid map %q: the container's root is not unprivileged on the host", v["uidmap"])
 	}
 	if strings.Contains(log, "HOST-REACHED") {
 		t.Error("the container reached a server on the host's loopback")

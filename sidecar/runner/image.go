@@ -108,7 +108,7 @@ func (s *imageStore) pull(ctx context.Context, ref string) (*pulledImage, error)
 
 // unpack pulls ref and writes its flattened filesystem into rootfs (which
 // must not exist), then prunes the layer cache.
-func (s *imageStore) unpack(ctx context.Context, ref, rootfs string) (*pulledImage, error) {
+func (s *imageStore) unpack(ctx context.Context, ref, rootfs string, idShift int) (*pulledImage, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, err := s.pull(ctx, ref)
@@ -117,7 +117,7 @@ func (s *imageStore) unpack(ctx context.Context, ref, rootfs string) (*pulledIma
 	}
 	rc := mutate.Extract(p.img)
 	defer rc.Close()
-	if err := untar(ctx, rc, rootfs, unpackFactor*s.maxBytes); err != nil {
+	if err := untar(ctx, rc, rootfs, unpackFactor*s.maxBytes, idShift); err != nil {
 		return nil, err
 	}
 	now := time.Now()
@@ -176,9 +176,15 @@ func (s *imageStore) cacheSize() uint64 {
 // untar writes a flattened image filesystem into dir through an os.Root, so
 // no entry (nor a symlink an earlier entry made) leads outside it. Device
 // nodes and fifos are skipped; at most max bytes of file data are written.
-func untar(ctx context.Context, r io.Reader, dir string, max uint64) error {
+// Owners are shifted by idShift (the container's user namespace mapping).
+func untar(ctx context.Context, r io.Reader, dir string, max uint64, idShift int) error {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
+	}
+	if idShift != 0 {
+		if err := os.Chown(dir, idShift, idShift); err != nil {
+			return err
+		}
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
@@ -244,13 +250,11 @@ func untar(ctx context.Context, r io.Reader, dir string, max uint64) error {
 		default:
 			continue // devices, fifos: not from an image
 		}
+		_ = root.Lchown(p, h.Uid+idShift, h.Gid+idShift)
 		if h.Typeflag != tar.TypeSymlink {
-			_ = root.Lchown(p, h.Uid, h.Gid)
 			// Setuid and setgid bits are dropped: no-new-privileges makes
 			// them useless and they are nothing a job needs.
 			_ = root.Chmod(p, mode)
-		} else {
-			_ = root.Lchown(p, h.Uid, h.Gid)
 		}
 	}
 }

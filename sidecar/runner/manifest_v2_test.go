@@ -90,7 +90,7 @@ func TestUntarStaysInRootfs(t *testing.T) {
 	}
 	// "../" names are cleaned into the rootfs.
 	dir := filepath.Join(t.TempDir(), "rootfs")
-	if err := untar(context.Background(), bytes.NewReader(build(&tar.Header{Name: "../../escape", Typeflag: tar.TypeReg, Mode: 0o644})), dir, 1<<20); err != nil {
+	if err := untar(context.Background(), bytes.NewReader(build(&tar.Header{Name: "../../escape", Typeflag: tar.TypeReg, Mode: 0o644})), dir, 1<<20, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "escape")); err != nil {
@@ -101,7 +101,7 @@ func TestUntarStaysInRootfs(t *testing.T) {
 	err := untar(context.Background(), bytes.NewReader(build(
 		&tar.Header{Name: "link", Typeflag: tar.TypeSymlink, Linkname: outside},
 		&tar.Header{Name: "link/pwned", Typeflag: tar.TypeReg, Mode: 0o644},
-	)), dir2, 1<<20)
+	)), dir2, 1<<20, 0)
 	if err == nil {
 		t.Fatal("a file was written through a symlink leading outside")
 	}
@@ -112,12 +112,12 @@ func TestUntarStaysInRootfs(t *testing.T) {
 	dir3 := filepath.Join(t.TempDir(), "rootfs")
 	if err := untar(context.Background(), bytes.NewReader(build(
 		&tar.Header{Name: "hl", Typeflag: tar.TypeLink, Linkname: "../../../../etc/passwd"},
-	)), dir3, 1<<20); err == nil {
+	)), dir3, 1<<20, 0); err == nil {
 		t.Fatal("hard link to a file outside the rootfs was made")
 	}
 	// The size bound.
 	dir4 := filepath.Join(t.TempDir(), "rootfs")
-	if err := untar(context.Background(), bytes.NewReader(build(&tar.Header{Name: "big", Typeflag: tar.TypeReg, Mode: 0o644})), dir4, 1); err == nil {
+	if err := untar(context.Background(), bytes.NewReader(build(&tar.Header{Name: "big", Typeflag: tar.TypeReg, Mode: 0o644})), dir4, 1, 0); err == nil {
 		t.Fatal("unpacked past the bound")
 	}
 }
