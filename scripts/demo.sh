@@ -193,7 +193,8 @@ step "6. alice submits the job to the provider's sidecar (signed with her key) a
 cru tenant job submit "$LEASE" "$DIR/job.json" --from alice
 if ((CONTAINERS)); then
   echo "  alice forwards the container's port 8000 to 127.0.0.1:$FORWARD_PORT (crucibled tenant forward: every request signed)"
-  cru tenant forward "$LEASE" 8000 --listen "127.0.0.1:$FORWARD_PORT" --from alice >"$DIR/forward.log" 2>&1 &
+  # Started directly (not through the cru function), so $! is the process itself.
+  "$CRUCIBLED" tenant forward "$LEASE" 8000 --listen "127.0.0.1:$FORWARD_PORT" --from alice --home "$NODE_HOME" >"$DIR/forward.log" 2>&1 &
   FORWARD_PID=$!
   deadline=$((SECONDS + 60))
   until PAGE=$(curl -sf "http://127.0.0.1:$FORWARD_PORT/"); do

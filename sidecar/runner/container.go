@@ -238,6 +238,7 @@ func (b *containerBackend) prepare(ctx context.Context, j *jobSpec) (*execution,
 			if _, err := b.runc("delete", "--force", id); err != nil {
 				b.logger.Debug("delete container", "lease", j.leaseID, "err", err)
 			}
+			b.removeCgroupParents()
 			b.wipe(j.leaseID, dir)
 		},
 		dial: func(ctx context.Context, port uint16) (net.Conn, error) {
@@ -271,8 +272,21 @@ func (b *containerBackend) reap(leaseID uint64, dir string, st Status) string {
 	if _, err := os.Stat(filepath.Join(dir, "rootfs")); err == nil {
 		did = append(did, "wiped its rootfs and volume")
 	}
+	b.removeCgroupParents()
 	b.wipe(leaseID, dir)
 	return strings.Join(did, "; ")
+}
+
+// removeCgroupParents removes this work dir's cgroup directories (and
+// /crucible) in every hierarchy once they are empty: the runtime removes a
+// container's own cgroup, not the parents it created.
+func (b *containerBackend) removeCgroupParents() {
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
+	roots = append(roots, "/sys/fs/cgroup")
+	for _, r := range roots {
+		_ = os.Remove(filepath.Join(r, b.cgroup))               // fails while another lease runs
+		_ = os.Remove(filepath.Join(r, filepath.Dir(b.cgroup))) // fails while another work dir has leases
+	}
 }
 
 // wipe removes a lease's rootfs, bundle and volume.
