@@ -23,14 +23,17 @@ import (
 // 8000 is HTTP, 9000 a TCP echo.
 type portJobs struct {
 	*runner.Runner
-	httpAddr, echoAddr string
+	httpAddr *string
+	echoAddr string
 }
+
+func (p portJobs) setHTTP(addr string) { *p.httpAddr = addr }
 
 func (p portJobs) DialPort(ctx context.Context, _ uint64, port uint16) (net.Conn, runner.Port, error) {
 	var d net.Dialer
 	switch port {
 	case 8000:
-		c, err := d.DialContext(ctx, "tcp", p.httpAddr)
+		c, err := d.DialContext(ctx, "tcp", *p.httpAddr)
 		return c, runner.Port{Port: port, Protocol: runner.ProtocolHTTP}, err
 	case 9000:
 		c, err := d.DialContext(ctx, "tcp", p.echoAddr)
@@ -72,7 +75,8 @@ func proxyFixture(t *testing.T) (*fixture, string) {
 			go func() { defer c.Close(); _, _ = io.Copy(c, c) }()
 		}
 	}()
-	f.srv.jobs = portJobs{Runner: f.runner, httpAddr: up.Addr().String(), echoAddr: echo.Addr().String()}
+	httpAddr := up.Addr().String()
+	f.srv.jobs = portJobs{Runner: f.runner, httpAddr: &httpAddr, echoAddr: echo.Addr().String()}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -302,4 +306,60 @@ func httptestServer(t *testing.T, h http.Handler) string {
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	return "http://" + ln.Addr().String()
+}
+
+// TestProxyUpgrade: an HTTP upgrade (what a websocket handshake is) goes
+// through the proxy and the forwarder, and the upgraded stream carries
+// bytes both ways.
+func TestProxyUpgrade(t *testing.T) {
+	f, base := proxyFixture(t)
+	// The HTTP port's server answers upgrades with an echo stream.
+	ws, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	upg := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "websocket" {
+			http.Error(w, "want an upgrade", http.StatusBadRequest)
+			return
+		}
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+		line, _ := brw.ReadString('\n')
+		_, _ = io.WriteString(c, "echo: "+line)
+	})}
+	go func() { _ = upg.Serve(ws) }()
+	t.Cleanup(func() { _ = upg.Close() })
+	f.srv.jobs.(portJobs).setHTTP(ws.Addr().String())
+
+	c, err := NewClient(base, PrivKeySigner{Key: f.tenant}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := httptestServer(t, c.ForwardHTTP(1, 8000))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(local, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	_, _ = io.WriteString(conn, "GET /socket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("status %d %s", resp.StatusCode, b)
+	}
+	_, _ = io.WriteString(conn, "hello\n")
+	line, err := br.ReadString('\n')
+	if err != nil || line != "echo: hello\n" {
+		t.Fatalf("upgraded stream: %q %v", line, err)
+	}
 }

@@ -159,20 +159,6 @@ func (s *imageStore) prune() {
 	}
 }
 
-// cacheSize is the bytes the layer cache holds.
-func (s *imageStore) cacheSize() uint64 {
-	var total uint64
-	_ = filepath.WalkDir(s.dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if info, err := d.Info(); err == nil {
-				total += uint64(info.Size())
-			}
-		}
-		return nil
-	})
-	return total
-}
-
 // untar writes a flattened image filesystem into dir through an os.Root, so
 // no entry (nor a symlink an earlier entry made) leads outside it. Device
 // nodes and fifos are skipped; at most max bytes of file data are written.

@@ -316,16 +316,3 @@ func (m Manifest) checkLimits(cfg config.RunnerConfig) error {
 	}
 	return nil
 }
-
-// port returns the manifest's exposed port p.
-func (m Manifest) port(p uint16) (Port, bool) {
-	for _, x := range m.Ports {
-		if x.Port == p {
-			if x.Protocol == "" {
-				x.Protocol = ProtocolHTTP
-			}
-			return x, true
-		}
-	}
-	return Port{}, false
-}
