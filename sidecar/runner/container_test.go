@@ -328,3 +328,20 @@ func TestContainerDiskLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestContainerOutputsSymlinkRefused: a job that replaces its outputs
+// directory with a symlink to a host directory gets no result, and no host
+// file is read.
+func TestContainerOutputsSymlinkRefused(t *testing.T) {
+	e := newContainerEnv(t, nil)
+	host := t.TempDir()
+	if err := os.WriteFile(filepath.Join(host, "secret"), []byte("host secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start(t, e.r, 40, imageManifest(t, e.image, `rm -rf /crucible/outputs && ln -s "$HOSTDIR" /crucible/outputs`,
+		map[string]any{"env": map[string]string{"HOSTDIR": host}}))
+	st := wait(t, e.r, 40)
+	if st.State != StateFailed || st.Result != nil || !strings.Contains(st.Reason, "cannot read the outputs") {
+		t.Fatalf("state %s (%s), result %+v", st.State, st.Reason, st.Result)
+	}
+}

@@ -292,7 +292,6 @@ func (r *Runner) run(ctx context.Context, j *job, m Manifest) {
 	leaseID := j.status.LeaseID
 	limit := m.timeLimit(r.cfg.MaxJobTime.Std())
 	jobDir := filepath.Join(j.dir, "job")
-	outputs := filepath.Join(jobDir, filepath.FromSlash(j.status.OutputsDir))
 
 	if context.Cause(ctx) != nil {
 		r.finishStopped(j, context.Cause(ctx), nil)
@@ -413,7 +412,7 @@ func (r *Runner) run(ctx context.Context, j *job, m Manifest) {
 	}
 
 	max := int64(r.cfg.MaxOutputBytes)
-	files, _, err := scanOutputs(outputs, max-j.log.Size())
+	files, _, err := scanOutputs(jobDir, j.status.OutputsDir, max-j.log.Size())
 	switch {
 	case errors.Is(err, errOutputLimit):
 		r.finish(j, StateFailed, exitCode, fmt.Sprintf("output limit exceeded: the log and the outputs directory hold more than max_output_bytes (%d bytes)", max), nil)
@@ -592,7 +591,7 @@ func (r *Runner) OpenResultFile(leaseID uint64, path string) (*os.File, File, er
 	r.mu.Lock()
 	dir := r.jobs[leaseID].dir
 	r.mu.Unlock()
-	root, err := os.OpenRoot(filepath.Join(dir, "job", filepath.FromSlash(st.OutputsDir)))
+	root, err := openOutputs(jobDirOf(dir), st.OutputsDir)
 	if err != nil {
 		return nil, File{}, fmt.Errorf("runner: %w", err)
 	}

@@ -29,7 +29,7 @@ var BusyboxPaths = []string{"/bin/busybox", "/usr/bin/busybox"}
 
 // Applets are the busybox applets the image links in /bin.
 var Applets = []string{
-	"sh", "cat", "ls", "echo", "kill", "dd", "head", "httpd", "sleep", "mknod", "wget", "seq",
+	"sh", "cat", "ls", "echo", "kill", "dd", "head", "httpd", "sleep", "mknod", "wget", "seq", "ln",
 	"grep", "id", "mkdir", "touch", "tr", "wc", "nc", "sync", "true", "false", "env", "ps", "hostname",
 	"chmod", "printf", "rm", "date",
 }
