@@ -238,7 +238,6 @@ func (b *containerBackend) prepare(ctx context.Context, j *jobSpec) (*execution,
 			if _, err := b.runc("delete", "--force", id); err != nil {
 				b.logger.Debug("delete container", "lease", j.leaseID, "err", err)
 			}
-			b.removeCgroupParents()
 			b.wipe(j.leaseID, dir)
 		},
 		dial: func(ctx context.Context, port uint16) (net.Conn, error) {
@@ -272,20 +271,19 @@ func (b *containerBackend) reap(leaseID uint64, dir string, st Status) string {
 	if _, err := os.Stat(filepath.Join(dir, "rootfs")); err == nil {
 		did = append(did, "wiped its rootfs and volume")
 	}
-	b.removeCgroupParents()
 	b.wipe(leaseID, dir)
 	return strings.Join(did, "; ")
 }
 
-// removeCgroupParents removes this work dir's cgroup directories (and
-// /crucible) in every hierarchy once they are empty: the runtime removes a
-// container's own cgroup, not the parents it created.
-func (b *containerBackend) removeCgroupParents() {
+// close removes this work dir's cgroup directory in every hierarchy (the
+// runtime removes a container's own cgroup, not the parent it created).
+// The runner calls it once no job runs; the shared /crucible parent stays,
+// as another sidecar's runtime may be creating a cgroup under it.
+func (b *containerBackend) close() {
 	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
 	roots = append(roots, "/sys/fs/cgroup")
 	for _, r := range roots {
-		_ = os.Remove(filepath.Join(r, b.cgroup))               // fails while another lease runs
-		_ = os.Remove(filepath.Join(r, filepath.Dir(b.cgroup))) // fails while another work dir has leases
+		_ = os.Remove(filepath.Join(r, b.cgroup))
 	}
 }
 

@@ -615,6 +615,9 @@ func (r *Runner) Close() error {
 	}
 	r.mu.Unlock()
 	r.wg.Wait()
+	if c, ok := r.be.(interface{ close() }); ok {
+		c.close()
+	}
 	return nil
 }
 
