@@ -7,14 +7,20 @@
 #      sidecar's hot key only the messages it needs (x/authz)
 #   3. crucible-sidecar starts: bids, runs jobs, answers challenges
 #   4. a tenant (alice) rents a GPU (`crucibled tenant rent`), submits a job,
-#      reads its logs and result, and checks the provider's on-chain receipt
+#      reads its logs and result, and checks the provider's on-chain receipt.
+#      Run as root with runc and busybox-static, the job is a container: a
+#      busybox image served by a registry on 127.0.0.1 (crucible-sidecar
+#      dev-registry), the leased GPU injected through CDI (a fake device for
+#      the simulated GPU), and a web server in it that the tenant reaches
+#      through the sidecar's authenticated proxy (`crucibled tenant forward`).
+#      Elsewhere the development process backend runs it.
 #   5. the provider answers a proof-of-compute challenge and passes
 #   6. the provider withdraws its earnings, the tenant closes the lease
 #   7. a summary of balances before and after, reconciled to the coin
 #
 # It stops everything it started and removes the home (DEMO_KEEP=1 keeps it).
 # Environment: CRUCIBLED, SIDECAR (binaries, default ./build/...), DEMO_PORT
-# (base port, default 26900: 26900-26906 are used).
+# (base port, default 26900: 26900-26908 are used).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,13 +33,17 @@ API_PORT=$((PORT + 5))
 METRICS_PORT=$((PORT + 6))
 DIR=$(mktemp -d -t crucible-demo.XXXXXX)
 NODE_HOME=$DIR/net/node0
-NODE_PID="" SIDECAR_PID=""
+REGISTRY_PORT=$((PORT + 7))
+FORWARD_PORT=$((PORT + 8))
+NODE_PID="" SIDECAR_PID="" REGISTRY_PID="" FORWARD_PID=""
 T0=$SECONDS
 
 cleanup() {
   local rc=$?
+  [[ -n "$FORWARD_PID" ]] && { kill -TERM "$FORWARD_PID" 2>/dev/null || true; wait "$FORWARD_PID" 2>/dev/null || true; }
   [[ -n "$SIDECAR_PID" ]] && { kill -TERM "$SIDECAR_PID" 2>/dev/null || true; wait "$SIDECAR_PID" 2>/dev/null || true; }
   [[ -n "$NODE_PID" ]] && { kill -TERM "$NODE_PID" 2>/dev/null || true; wait "$NODE_PID" 2>/dev/null || true; }
+  [[ -n "$REGISTRY_PID" ]] && { kill -TERM "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; }
   if ((rc != 0)); then
     echo "demo: failed (exit $rc); last lines of the logs:" >&2
     tail -n 15 "$DIR/node.log" "$DIR/sidecar.log" 2>/dev/null >&2 || true
@@ -97,6 +107,35 @@ ESCROW=$(cru q auth module-account escrow --output json | json_str address)
 A0=$(balance "$ALICE"); B0=$(balance "$BOB"); H0=$(balance "$HOT")
 
 step "2. the sidecar's inventory, then bob registers it on chain with a 1000 CRU bond"
+# Containers where root, runc and a static busybox are here (ldd fails on a
+# static binary); else the development process backend.
+CONTAINERS=0
+if [[ $EUID == 0 ]] && command -v runc >/dev/null && [[ -x /bin/busybox ]] && ! ldd /bin/busybox >/dev/null 2>&1; then
+  CONTAINERS=1
+fi
+if ((CONTAINERS)); then
+  "$SIDECAR" dev-registry --listen "127.0.0.1:$REGISTRY_PORT" --repo demo/busybox:1 >"$DIR/registry.log" 2>&1 &
+  REGISTRY_PID=$!
+  for _ in $(seq 100); do grep -q '^image ' "$DIR/registry.log" && break; sleep 0.1; done
+  IMAGE=$(sed -n 's/^image //p' "$DIR/registry.log")
+  [[ -n "$IMAGE" ]] || fail "dev-registry did not start: $(cat "$DIR/registry.log")"
+  # The simulated GPUs get fake device nodes (no driver behind them) in a CDI
+  # spec, as nvidia-ctk writes one for real GPUs.
+  # The containers' root is an unprivileged host uid (user namespace): it
+  # must be able to traverse to its lease's directories.
+  chmod 711 "$DIR"
+  mkdir -p "$DIR/cdi" "$DIR/dev"
+  { echo 'cdiVersion: "0.6.0"'; echo 'kind: nvidia.com/gpu'; echo 'devices:'
+    for i in 0 1; do
+      mknod "$DIR/dev/nvidia$i" c 240 "$i"
+      printf -- '- name: GPU-sim-demo-%s\n  containerEdits:\n    deviceNodes:\n    - path: /dev/nvidia%s\n      hostPath: %s\n' "$i" "$i" "$DIR/dev/nvidia$i"
+    done; } >"$DIR/cdi/sim-gpus.yaml"
+  RUNNER='"backend": "container", "cdi_spec_dirs": ["'"$DIR/cdi"'"], "max_memory_bytes": 268435456, "max_pids": 256, "max_disk_bytes": 268435456'
+  echo "  lease runner: runc containers; image $IMAGE from a registry on 127.0.0.1:$REGISTRY_PORT"
+else
+  RUNNER='"backend": "process"'
+  echo "  lease runner: the process backend (development only); run as root with runc and busybox-static for containers"
+fi
 cat >"$DIR/sidecar.json" <<EOF
 {
   "chain": {"grpc_addr": "$GRPC", "rpc_addr": "$RPC", "chain_id": "crucible-demo",
@@ -105,7 +144,7 @@ cat >"$DIR/sidecar.json" <<EOF
   "inventory": {"backend": "auto", "sim_gpus": [{"model": "NVIDIA H100 80GB HBM3", "memory_mib": 81559, "count": 2, "uuid_prefix": "demo"}]},
   "bid": {"denom": "ucru", "deposit": 500000,
           "pricing": [{"model": "H100", "price_per_block": 90, "min_price_per_block": 50, "markup_bps": 0}]},
-  "runner": {"work_dir": "$DIR/work", "max_job_time": "5m", "max_output_bytes": 10485760},
+  "runner": {"work_dir": "$DIR/work", "max_job_time": "5m", "max_output_bytes": 10485760, $RUNNER},
   "api": {"listen_addr": "127.0.0.1:$API_PORT", "max_request_bytes": 1048576, "signature_max_age": "5m"},
   "metrics": {"listen_addr": "127.0.0.1:$METRICS_PORT"},
   "prover": {"backend": "auto"}
@@ -117,7 +156,7 @@ SC=(--home "$DIR/sidecar" --config "$DIR/sidecar.json")
   --region eu-west --tier datacenter | tail -n 3
 
 step "3. bob grants the sidecar's hot key only what it needs (x/authz); the hot key never holds bob's funds"
-for m in /crucible.market.v1.MsgCreateBid /crucible.market.v1.MsgCloseBid /crucible.market.v1.MsgSubmitResult \
+for m in /crucible.market.v1.MsgCreateBid /crucible.market.v1.MsgCloseBid /crucible.market.v1.MsgSubmitResult /crucible.market.v1.MsgCloseLease \
          /crucible.attest.v1.MsgCommitProof /crucible.attest.v1.MsgRevealProof; do
   tx bob authz grant "$HOT" generic --msg-type "$m"
   echo "  granted $m"
@@ -130,9 +169,19 @@ sleep 2; alive
 grep -m1 "prover ready" "$DIR/sidecar.log" | sed 's/^/  /' || true
 
 step "5. alice rents one H100 for 300 blocks at up to 100 ucru/block (crucibled tenant rent)"
+if ((CONTAINERS)); then
+  # A version 2 manifest: the image pinned by digest; the job serves a page
+  # and a CGI on port 8000 until the tenant has reached it through the
+  # proxy, then writes its answer and ends.
+  sed "s|@IMAGE@|$IMAGE|" >"$DIR/job.json" <<'EOF'
+{"version": 2, "image": "@IMAGE@", "ports": [{"port": 8000}], "resources": {"memory_bytes": 67108864, "pids": 64}, "max_runtime": "2m",
+ "command": ["/bin/sh", "-c", "echo \"job in container $(hostname) on GPUs $CUDA_VISIBLE_DEVICES (lease $CRUCIBLE_LEASE_ID); GPU devices it sees: $(ls /dev | grep nvidia)\"; mkdir -p /tmp/www/cgi-bin; echo \"hello from lease $CRUCIBLE_LEASE_ID, inside its container\" > /tmp/www/index.html; printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho cgi says: the answer is 42\\ntouch /tmp/served\\n' > /tmp/www/cgi-bin/answer; chmod +x /tmp/www/cgi-bin/answer; httpd -p 8000 -h /tmp/www; echo serving on :8000; i=0; while [ ! -e /tmp/served ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; echo 42 > \"$CRUCIBLE_OUTPUT_DIR/answer.txt\"; echo done"]}
+EOF
+else
 cat >"$DIR/job.json" <<'EOF'
 {"command": ["/bin/sh", "-c", "echo \"job on GPUs $CUDA_VISIBLE_DEVICES (lease $CRUCIBLE_LEASE_ID)\"; for i in 1 2 3; do echo step $i; sleep 0.2; done; echo 42 > \"$CRUCIBLE_OUTPUT_DIR/answer.txt\"; echo done"], "max_runtime": "1m"}
 EOF
+fi
 RENT=$(cru tenant rent --class h100 --count 1 --max-price 100ucru --duration 300 --deposit 2000000ucru \
   --manifest "$DIR/job.json" --wait 60s --from alice --output json)
 LEASE=$(json_num lease_id <<<"$RENT")
@@ -142,6 +191,21 @@ echo "  lease $LEASE: provider $(json_str provider <<<"$RENT"), price $(json_str
 
 step "6. alice submits the job to the provider's sidecar (signed with her key) and follows it"
 cru tenant job submit "$LEASE" "$DIR/job.json" --from alice
+if ((CONTAINERS)); then
+  echo "  alice forwards the container's port 8000 to 127.0.0.1:$FORWARD_PORT (crucibled tenant forward: every request signed)"
+  # Started directly (not through the cru function), so $! is the process itself.
+  "$CRUCIBLED" tenant forward "$LEASE" 8000 --listen "127.0.0.1:$FORWARD_PORT" --from alice --home "$NODE_HOME" >"$DIR/forward.log" 2>&1 &
+  FORWARD_PID=$!
+  deadline=$((SECONDS + 60))
+  until PAGE=$(curl -sf "http://127.0.0.1:$FORWARD_PORT/"); do
+    ((SECONDS < deadline)) || fail "the service was not reachable through the proxy: $(cat "$DIR/forward.log")"
+    alive; sleep 0.3
+  done
+  echo "  GET / through the proxy: $PAGE"
+  echo "  GET /cgi-bin/answer through the proxy: $(curl -sf "http://127.0.0.1:$FORWARD_PORT/cgi-bin/answer")"
+  echo "  the same port unsigned, straight to the sidecar: $(curl -s "http://127.0.0.1:$API_PORT/v1/leases/$LEASE/ports/8000/")"
+  kill -TERM "$FORWARD_PID" 2>/dev/null || true; wait "$FORWARD_PID" 2>/dev/null || true; FORWARD_PID=""
+fi
 cru tenant job status "$LEASE" --wait 60s --from alice
 echo "  logs:"; cru tenant job logs "$LEASE" --from alice | sed 's/^/    /'
 mkdir -p "$DIR/results"

@@ -24,7 +24,7 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("bash", "../../scripts/demo.sh")
-	cmd.Env = append(os.Environ(), "CRUCIBLED="+bin, "SIDECAR="+sidecar, fmt.Sprintf("DEMO_PORT=%d", freeBasePort(t, 7)))
+	cmd.Env = append(os.Environ(), "CRUCIBLED="+bin, "SIDECAR="+sidecar, fmt.Sprintf("DEMO_PORT=%d", freeBasePort(t, 9)))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("demo failed: %v\n%s", err, out)
@@ -32,6 +32,15 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{"job succeeded", "on-chain receipt", "passed at", "reconciled: alice paid exactly"} {
 		if !strings.Contains(string(out), want) {
 			t.Fatalf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	// As root with runc and busybox-static, the job is a container whose
+	// service the tenant reaches through the proxy.
+	if strings.Contains(string(out), "lease runner: runc containers") {
+		for _, want := range []string{"GET / through the proxy: hello from lease", "GPU devices it sees: nvidia0\n", `"code":"unauthenticated"`} {
+			if !strings.Contains(string(out), want) {
+				t.Fatalf("demo output lacks %q:\n%s", want, out)
+			}
 		}
 	}
 	t.Logf("%s", out)

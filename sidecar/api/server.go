@@ -7,6 +7,7 @@
 //	GET  /v1/leases/{id}/logs            the job's log: what exists, then live (chunked)
 //	GET  /v1/leases/{id}/results         the result: hash, location, files (runner.Result)
 //	GET  /v1/leases/{id}/results/{file}  download one result file
+//	ANY  /v1/leases/{id}/ports/{port}/.. the job's exposed port (see proxy.go)
 //
 // Failures are JSON Error bodies {code, message}: 400 for malformed
 // requests, 401 for unsigned or badly signed ones (wrong signature, key not
@@ -104,6 +105,8 @@ func New(cfg config.APIConfig, leases LeaseLookup, jobs Jobs, logger *slog.Logge
 	s.mux.Handle("GET /v1/leases/{id}/logs", s.authed(s.getLogs))
 	s.mux.Handle("GET /v1/leases/{id}/results", s.authed(s.getResults))
 	s.mux.Handle("GET /v1/leases/{id}/results/{file...}", s.authed(s.getFile))
+	s.mux.Handle("/v1/leases/{id}/ports/{port}", s.authed(s.proxy))
+	s.mux.Handle("/v1/leases/{id}/ports/{port}/{path...}", s.authed(s.proxy))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
@@ -114,7 +117,8 @@ func New(cfg config.APIConfig, leases LeaseLookup, jobs Jobs, logger *slog.Logge
 // "//", "..") are refused rather than redirected: a signature covers the
 // path as sent.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p := r.URL.Path; p == "" || p[0] != '/' || path.Clean(p) != p {
+	// One trailing slash is kept: proxied paths may end with one.
+	if p := r.URL.Path; p == "" || p[0] != '/' || (path.Clean(p) != p && path.Clean(p)+"/" != p) {
 		writeError(w, errorf(http.StatusBadRequest, CodeBadRequest, "path %q is not in canonical form", p))
 		return
 	}

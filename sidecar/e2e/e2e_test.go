@@ -811,7 +811,7 @@ func TestE2ERestartMidLease(t *testing.T) {
 	if live := groupLive(pid2); !processGone(pid2) || len(live) != 0 {
 		t.Fatalf("job processes %v of lease %d still run after the sidecar stopped", live, l2.Id)
 	}
-	r, err := runner.New(config.RunnerConfig{WorkDir: p.workDir(), MaxJobTime: config.Duration(time.Minute), MaxOutputBytes: 1 << 20}, nil)
+	r, err := runner.New(config.RunnerConfig{WorkDir: p.workDir(), MaxJobTime: config.Duration(time.Minute), MaxOutputBytes: 1 << 20, Backend: config.BackendProcess}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

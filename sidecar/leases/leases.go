@@ -74,6 +74,12 @@ type lease struct {
 	manifestHash []byte
 	active       bool
 	submitted    bool
+	// since is when the manager learned the lease was active (the
+	// manifest timeout counts from there, also after a restart).
+	since time.Time
+	// closeTried is when the manager last asked the chain to close the
+	// lease for want of a manifest.
+	closeTried time.Time
 }
 
 // Manager tracks the provider's leases.
@@ -86,6 +92,9 @@ type Manager struct {
 	metrics  *metrics.Metrics
 	logger   *slog.Logger
 	poll     time.Duration
+	// manifestTimeout closes a lease with no manifest after this long (0: never).
+	manifestTimeout time.Duration
+	now             func() time.Time
 
 	mu     sync.Mutex
 	leases map[uint64]*lease
@@ -97,8 +106,14 @@ func New(chain Chain, r *runner.Runner, signer Submitter, receipts ResultSigner,
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Manager{chain: chain, runner: r, signer: signer, receipts: receipts, provider: provider, metrics: m,
-		logger: logger.With("module", "leases"), poll: time.Second, leases: map[uint64]*lease{}}
+		logger: logger.With("module", "leases"), poll: time.Second, leases: map[uint64]*lease{}, now: time.Now}
 }
+
+// WithManifestTimeout makes the manager close (as the provider, with
+// MsgCloseLease) an active lease whose tenant sent no manifest within d of
+// the lease becoming active; the provider is paid for the blocks so far and
+// the tenant gets the rest of the escrow back. 0 never closes.
+func (m *Manager) WithManifestTimeout(d time.Duration) *Manager { m.manifestTimeout = d; return m }
 
 // WithPollInterval sets how often finished jobs are looked for.
 func (m *Manager) WithPollInterval(d time.Duration) *Manager { m.poll = d; return m }
@@ -108,7 +123,7 @@ func (m *Manager) LeaseActive(l markettypes.Lease, recovered bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.leases[l.Id]; !ok {
-		m.leases[l.Id] = &lease{l: l, active: true, submitted: l.Result != nil}
+		m.leases[l.Id] = &lease{l: l, active: true, submitted: l.Result != nil, since: m.now()}
 		m.logger.Info("lease active", "lease", l.Id, "tenant", l.Tenant, "gpus", l.GpuUuids, "recovered", recovered)
 	}
 	m.gauge()
@@ -189,11 +204,46 @@ func (m *Manager) Run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		m.postResults(ctx)
+		m.closeWithoutManifest(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
+	}
+}
+
+// closeWithoutManifest closes the active leases whose tenant sent no
+// manifest within the manifest timeout (one attempt per timeout period).
+func (m *Manager) closeWithoutManifest(ctx context.Context) {
+	if m.manifestTimeout <= 0 || m.signer == nil {
+		return
+	}
+	now := m.now()
+	m.mu.Lock()
+	var due []uint64
+	for id, l := range m.leases {
+		if l.active && !l.since.IsZero() && now.Sub(l.since) >= m.manifestTimeout && now.Sub(l.closeTried) >= m.manifestTimeout {
+			due = append(due, id)
+		}
+	}
+	m.mu.Unlock()
+	for _, id := range due {
+		if _, err := m.runner.Status(id); err == nil {
+			continue // a manifest came: the lease runs a job
+		}
+		m.mu.Lock()
+		m.leases[id].closeTried = now
+		m.mu.Unlock()
+		m.logger.Warn("tenant sent no manifest in time; closing the lease", "lease", id, "timeout", m.manifestTimeout)
+		if _, err := m.signer.Submit(ctx, &markettypes.MsgCloseLease{Sender: m.provider, LeaseId: id}); err != nil {
+			m.logger.Warn("close lease without manifest", "lease", id, "err", err)
+			continue
+		}
+		m.mu.Lock()
+		m.leases[id].active = false
+		m.gauge()
+		m.mu.Unlock()
 	}
 }
 

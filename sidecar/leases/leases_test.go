@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
 	"github.com/crucible-network/crucible/sidecar/config"
 	"github.com/crucible-network/crucible/sidecar/leases"
 	"github.com/crucible-network/crucible/sidecar/runner"
@@ -48,7 +50,7 @@ func (f *fakeChain) GetLease(_ context.Context, id uint64) (markettypes.Lease, e
 // leases the manager knows and does not know yet, while the bid engine
 // hands leases over and closes them. Run with -race.
 func TestLeaseTenantConcurrent(t *testing.T) {
-	r, err := runner.New(config.RunnerConfig{WorkDir: t.TempDir(), MaxJobTime: config.Duration(time.Minute), MaxOutputBytes: 1 << 20}, nil)
+	r, err := runner.New(config.RunnerConfig{WorkDir: t.TempDir(), MaxJobTime: config.Duration(time.Minute), MaxOutputBytes: 1 << 20, Backend: config.BackendProcess}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,5 +100,68 @@ func TestLeaseTenantConcurrent(t *testing.T) {
 		if _, _, _, _, err := m.LeaseTenant(context.Background(), id); err == nil {
 			t.Errorf("lease %d found", id)
 		}
+	}
+}
+
+// recordingSigner records the messages the manager submits.
+type recordingSigner struct {
+	mu   sync.Mutex
+	msgs []sdk.Msg
+	sent chan struct{}
+}
+
+func (s *recordingSigner) Submit(_ context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
+	s.mu.Lock()
+	s.msgs = append(s.msgs, msgs...)
+	s.mu.Unlock()
+	select {
+	case s.sent <- struct{}{}:
+	default:
+	}
+	return &sdk.TxResponse{Height: 7}, nil
+}
+
+// TestManifestNeverSent: a lease whose tenant sends no manifest within the
+// manifest timeout is closed by the provider (MsgCloseLease); a lease that
+// got its manifest is left alone.
+func TestManifestNeverSent(t *testing.T) {
+	r, err := runner.New(config.RunnerConfig{WorkDir: t.TempDir(), MaxJobTime: config.Duration(time.Minute), MaxOutputBytes: 1 << 20, Backend: config.BackendProcess}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fc := &fakeChain{leases: map[uint64]markettypes.Lease{}, hashes: map[uint64][]byte{}}
+	sig := &recordingSigner{sent: make(chan struct{}, 1)}
+	m := leases.New(fc, r, sig, nil, provider, nil, nil).WithPollInterval(10 * time.Millisecond).WithManifestTimeout(100 * time.Millisecond)
+	manifest := []byte(`{"command":["true"]}`)
+	h := runner.ManifestHash(manifest)
+	if _, err := r.Start(context.Background(), 2, h[:], manifest, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []uint64{1, 2} {
+		m.LeaseActive(markettypes.Lease{Id: id, Tenant: "cru1tenant", Provider: provider, State: markettypes.LeaseStateActive}, false)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	select {
+	case <-sig.sent:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the lease without a manifest was not closed")
+	}
+	time.Sleep(300 * time.Millisecond) // a few more ticks: nothing else is sent
+	cancel()
+	<-done
+	sig.mu.Lock()
+	defer sig.mu.Unlock()
+	if len(sig.msgs) != 1 {
+		t.Fatalf("sent %d messages: %v", len(sig.msgs), sig.msgs)
+	}
+	cl, ok := sig.msgs[0].(*markettypes.MsgCloseLease)
+	if !ok || cl.LeaseId != 1 || cl.Sender != provider {
+		t.Fatalf("sent %v", sig.msgs[0])
+	}
+	if _, _, _, active, _ := m.LeaseTenant(context.Background(), 1); active {
+		t.Fatal("lease 1 still active")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 )
@@ -39,12 +40,14 @@ func ResultHash(files []File) [32]byte {
 	return out
 }
 
-// scanOutputs lists and hashes the regular files under dir (through an
-// os.Root, so nothing outside dir is read). Anything other than regular
-// files and directories (symlinks, devices, sockets) fails the job, as does
-// a total above limit bytes. A missing dir is an empty result.
-func scanOutputs(dir string, limit int64) ([]File, int64, error) {
-	root, err := os.OpenRoot(dir)
+// scanOutputs lists and hashes the regular files under the outputs
+// directory rel of jobDir (through an os.Root, so nothing outside it is
+// read, even when the job replaced the directory with a symlink). Anything
+// other than regular files and directories (symlinks, devices, sockets)
+// fails the job, as does a total above limit bytes. A missing dir is an
+// empty result.
+func scanOutputs(jobDir, rel string, limit int64) ([]File, int64, error) {
+	root, err := openOutputs(jobDir, rel)
 	if os.IsNotExist(err) {
 		return []File{}, 0, nil
 	}
@@ -96,4 +99,17 @@ func cmpString(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// openOutputs opens the outputs directory rel (slash-separated, relative)
+// of jobDir as an os.Root, resolving rel inside jobDir: a job (or a
+// container) that made it a symlink to somewhere else on the host gets an
+// error, not the host's files.
+func openOutputs(jobDir, rel string) (*os.Root, error) {
+	job, err := os.OpenRoot(jobDir)
+	if err != nil {
+		return nil, err
+	}
+	defer job.Close()
+	return job.OpenRoot(filepath.FromSlash(rel))
 }

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,6 +65,7 @@ type Runner struct {
 	logger *slog.Logger
 	dir    string // absolute <work_dir>/leases
 	now    func() time.Time
+	be     backend
 
 	mu     sync.Mutex
 	jobs   map[uint64]*job
@@ -78,12 +80,15 @@ type job struct {
 	log    *jobLog
 	cancel context.CancelCauseFunc // nil once the job ended
 	done   chan struct{}
+	ports  []Port
+	exec   *execution // set while the job runs
 }
 
 // New returns a runner over cfg.WorkDir, creating it if needed, and reloads
 // the jobs recorded there (see the package documentation). A nil logger
 // discards logs.
 func New(cfg config.RunnerConfig, logger *slog.Logger) (*Runner, error) {
+	cfg = cfg.WithDefaults()
 	if err := cfg.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("runner config: %w", err)
 	}
@@ -104,6 +109,12 @@ func New(cfg config.RunnerConfig, logger *slog.Logger) (*Runner, error) {
 		now:    time.Now,
 		jobs:   map[uint64]*job{},
 	}
+	be, err := newBackend(cfg, dir, r.logger)
+	if err != nil {
+		return nil, err
+	}
+	r.be = be
+	r.logger.Info("lease runner ready", "backend", be.name())
 	if err := r.recover(); err != nil {
 		return nil, err
 	}
@@ -136,10 +147,8 @@ func (r *Runner) recover() error {
 			return fmt.Errorf("runner: %s records lease %d", dir, st.LeaseID)
 		}
 		if !st.State.Final() {
-			if st.PID > 0 {
-				if n := killLeftovers(st.PID, filepath.Join(dir, "job")); n > 0 {
-					r.logger.Warn("killed processes the job left running", "lease", id, "pgid", st.PID, "processes", n)
-				}
+			if did := r.be.reap(id, dir, st); did != "" {
+				r.logger.Warn("cleaned up what the job left running", "lease", id, "did", did)
 			}
 			st.State = StateFailed
 			st.Reason = ReasonRestarted
@@ -175,6 +184,15 @@ func (r *Runner) Start(ctx context.Context, leaseID uint64, manifestHash, manife
 	if err != nil {
 		return Status{}, err
 	}
+	switch {
+	case m.Container() && r.be.name() != config.BackendContainer:
+		return Status{}, fmt.Errorf("%w: image: this provider runs the process backend, which cannot run images", ErrBadManifest)
+	case !m.Container() && r.be.name() == config.BackendContainer:
+		return Status{}, fmt.Errorf("%w: image: this provider runs jobs in containers; give \"version\": 2 and an image", ErrBadManifest)
+	}
+	if err := m.checkLimits(r.cfg); err != nil {
+		return Status{}, err
+	}
 	outputs, _ := m.outputsDir() // validated
 	for _, g := range gpuUUIDs {
 		if g == "" || strings.ContainsAny(g, ",= \t\r\n\x00") {
@@ -208,6 +226,10 @@ func (r *Runner) Start(ctx context.Context, leaseID uint64, manifestHash, manife
 		CreatedAt:    r.now().UTC(),
 		TimeLimit:    m.timeLimit(r.cfg.MaxJobTime.Std()).String(),
 		OutputsDir:   outputs,
+		Backend:      r.be.name(),
+		Image:        m.Image,
+		Service:      m.Service,
+		Ports:        slices.Clone(m.Ports),
 	}
 	if st.GPUs == nil {
 		st.GPUs = []string{}
@@ -217,7 +239,7 @@ func (r *Runner) Start(ctx context.Context, leaseID uint64, manifestHash, manife
 		return Status{}, err
 	}
 	jctx, cancel := context.WithCancelCause(context.Background())
-	j := &job{dir: dir, status: st, cancel: cancel, done: make(chan struct{})}
+	j := &job{dir: dir, status: st, cancel: cancel, done: make(chan struct{}), ports: m.Ports}
 	lg, err := newJobLog(filepath.Join(dir, "job.log"), int64(r.cfg.MaxOutputBytes), func() { cancel(errOutputLimit) })
 	if err != nil {
 		cancel(nil)
@@ -270,29 +292,33 @@ func (r *Runner) run(ctx context.Context, j *job, m Manifest) {
 	leaseID := j.status.LeaseID
 	limit := m.timeLimit(r.cfg.MaxJobTime.Std())
 	jobDir := filepath.Join(j.dir, "job")
-	outputs := filepath.Join(jobDir, filepath.FromSlash(j.status.OutputsDir))
-	gpus := strings.Join(j.status.GPUs, ",")
 
 	if context.Cause(ctx) != nil {
 		r.finishStopped(j, context.Cause(ctx), nil)
 		return
 	}
 
-	cmd := exec.Command(m.Command[0], m.Command[1:]...)
-	cmd.Dir = jobDir
-	cmd.Env = append([]string{"PATH=" + DefaultPath, "HOME=" + jobDir}, m.sortedEnv()...)
-	cmd.Env = append(cmd.Env,
-		EnvCUDAVisibleDevices+"="+gpus,
-		EnvNVIDIAVisibleDevices+"="+gpus,
-		EnvLeaseID+"="+strconv.FormatUint(leaseID, 10),
-		EnvWorkDir+"="+jobDir,
-		EnvOutputDir+"="+outputs,
-	)
+	ex, err := r.be.prepare(ctx, &jobSpec{
+		leaseID: leaseID, dir: j.dir, jobDir: jobDir, outputs: j.status.OutputsDir,
+		manifest: m, gpus: j.status.GPUs,
+		setImage: func(d string) { r.update(j, func(s *Status) { s.ImageDigest = d }) },
+	})
+	if err != nil {
+		if c := context.Cause(ctx); c != nil {
+			r.finishStopped(j, c, nil)
+		} else {
+			r.finish(j, StateFailed, nil, err.Error(), nil)
+		}
+		r.be.wipe(leaseID, j.dir)
+		return
+	}
+	cmd := ex.cmd
 	// Own process group, so the whole job can be signalled; SIGKILL if the
 	// sidecar dies.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	pr, pw, err := os.Pipe()
 	if err != nil {
+		ex.cleanup()
 		r.finish(j, StateFailed, nil, "cannot create the log pipe: "+err.Error(), nil)
 		return
 	}
@@ -301,16 +327,20 @@ func (r *Runner) run(ctx context.Context, j *job, m Manifest) {
 	_ = pw.Close()
 	if err != nil {
 		_ = pr.Close()
+		ex.cleanup()
 		r.finish(j, StateFailed, nil, "cannot start the job: "+err.Error(), nil)
 		return
 	}
 	pid := cmd.Process.Pid
+	r.mu.Lock()
+	j.exec = ex
+	r.mu.Unlock()
 	r.update(j, func(s *Status) {
 		s.State = StateRunning
 		s.PID = pid
 		s.StartedAt = r.now().UTC()
 	})
-	r.logger.Info("job started", "lease", leaseID, "pid", pid)
+	r.logger.Info("job started", "lease", leaseID, "pid", pid, "backend", r.be.name())
 
 	copied := make(chan struct{})
 	go func() {
@@ -322,25 +352,40 @@ func (r *Runner) run(ctx context.Context, j *job, m Manifest) {
 
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
+	var over <-chan error
+	if ex.overLimit != nil {
+		wctx, wstop := context.WithCancel(context.Background())
+		defer wstop()
+		over = watchLimits(wctx, ex.overLimit)
+	}
 	var cause error
+	reaped := false
 	select {
 	case <-exited:
 	case <-timer.C:
 		cause = errTimeout
 	case <-ctx.Done():
 		cause = context.Cause(ctx)
+	case cause = <-over:
+		ex.kill(pid) // over a limit: no grace period
+		<-exited
+		reaped = true
 	}
-	if cause != nil {
-		stopGroup(pid, exited)
+	if cause != nil && !reaped {
+		stopJob(ex, pid, exited)
 	}
-	// Whatever the job left behind in its group goes too.
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	// Whatever the job left behind goes too.
+	ex.kill(pid)
+	r.mu.Lock()
+	j.exec = nil
+	r.mu.Unlock()
 	select {
 	case <-copied:
 	case <-time.After(pipeDrain):
 	}
 	_ = pr.Close()
 	<-copied
+	ex.cleanup()
 	// An output overflow may have raced with a normal exit.
 	if cause == nil && errors.Is(context.Cause(ctx), errOutputLimit) {
 		cause = errOutputLimit
@@ -367,7 +412,7 @@ func (r *Runner) run(ctx context.Context, j *job, m Manifest) {
 	}
 
 	max := int64(r.cfg.MaxOutputBytes)
-	files, _, err := scanOutputs(outputs, max-j.log.Size())
+	files, _, err := scanOutputs(jobDir, j.status.OutputsDir, max-j.log.Size())
 	switch {
 	case errors.Is(err, errOutputLimit):
 		r.finish(j, StateFailed, exitCode, fmt.Sprintf("output limit exceeded: the log and the outputs directory hold more than max_output_bytes (%d bytes)", max), nil)
@@ -394,10 +439,35 @@ func (r *Runner) finishStopped(j *job, cause error, exitCode *int) {
 	}
 }
 
-// stopGroup sends SIGTERM to the process group, and SIGKILL after
-// KillGrace if the leader has not exited.
-func stopGroup(pid int, exited <-chan error) {
-	_ = syscall.Kill(-pid, syscall.SIGTERM)
+// diskPoll is how often a job's disk use is measured.
+const diskPoll = time.Second
+
+// watchLimits polls check every diskPoll until ctx ends and delivers its
+// first error.
+func watchLimits(ctx context.Context, check func() error) <-chan error {
+	ch := make(chan error, 1)
+	go func() {
+		t := time.NewTicker(diskPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := check(); err != nil {
+					ch <- err
+					return
+				}
+			}
+		}
+	}()
+	return ch
+}
+
+// stopJob asks the job to stop, and kills it after KillGrace if the
+// process the runner started has not exited.
+func stopJob(ex *execution, pid int, exited <-chan error) {
+	ex.terminate(pid)
 	t := time.NewTimer(KillGrace)
 	defer t.Stop()
 	select {
@@ -407,7 +477,7 @@ func stopGroup(pid int, exited <-chan error) {
 		return
 	case <-t.C:
 	}
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	ex.kill(pid)
 	<-exited
 }
 
@@ -521,7 +591,7 @@ func (r *Runner) OpenResultFile(leaseID uint64, path string) (*os.File, File, er
 	r.mu.Lock()
 	dir := r.jobs[leaseID].dir
 	r.mu.Unlock()
-	root, err := os.OpenRoot(filepath.Join(dir, "job", filepath.FromSlash(st.OutputsDir)))
+	root, err := openOutputs(jobDirOf(dir), st.OutputsDir)
 	if err != nil {
 		return nil, File{}, fmt.Errorf("runner: %w", err)
 	}
@@ -545,5 +615,67 @@ func (r *Runner) Close() error {
 	}
 	r.mu.Unlock()
 	r.wg.Wait()
+	if c, ok := r.be.(interface{ close() }); ok {
+		c.close()
+	}
 	return nil
+}
+
+// ErrNoPort reports a port the lease's manifest does not expose, or a job
+// that is not running.
+var ErrNoPort = errors.New("runner: port not exposed by a running job")
+
+// DialPort connects to port of the lease's running job, as the job sees it
+// (inside its container's network namespace). Only ports the manifest
+// exposes can be reached; others fail with ErrNoPort.
+func (r *Runner) DialPort(ctx context.Context, leaseID uint64, port uint16) (net.Conn, Port, error) {
+	r.mu.Lock()
+	j, ok := r.jobs[leaseID]
+	var ex *execution
+	var p Port
+	found := false
+	if ok {
+		ex = j.exec
+		for _, x := range j.ports {
+			if x.Port == port {
+				p, found = x, true
+			}
+		}
+	}
+	r.mu.Unlock()
+	switch {
+	case !ok:
+		return nil, Port{}, fmt.Errorf("%w: lease %d", ErrUnknownLease, leaseID)
+	case !found:
+		return nil, Port{}, fmt.Errorf("%w: lease %d does not expose port %d", ErrNoPort, leaseID, port)
+	case ex == nil:
+		return nil, Port{}, fmt.Errorf("%w: lease %d's job is not running", ErrNoPort, leaseID)
+	}
+	if p.Protocol == "" {
+		p.Protocol = ProtocolHTTP
+	}
+	c, err := ex.dial(ctx, port)
+	return c, p, err
+}
+
+// jobDirOf is the job directory of a lease directory.
+func jobDirOf(dir string) string { return filepath.Join(dir, "job") }
+
+func joinGPUs(g []string) string { return strings.Join(g, ",") }
+
+// newBackend picks the backend cfg asks for. auto is the container backend
+// where the OCI runtime exists; without one the runner refuses to start.
+func newBackend(cfg config.RunnerConfig, leasesDir string, logger *slog.Logger) (backend, error) {
+	switch cfg.Backend {
+	case config.BackendProcess:
+		logger.Warn("runner.backend is process: tenant jobs run as host processes of the sidecar's user and can read its keys and every GPU; use it for development only")
+		return processBackend{}, nil
+	case config.BackendContainer, config.BackendAuto, "":
+		rt, err := exec.LookPath(cfg.Runtime)
+		if err != nil {
+			return nil, fmt.Errorf("runner: no OCI runtime %q found (install runc, or set runner.backend: process for development): %w", cfg.Runtime, err)
+		}
+		return newContainerBackend(cfg, rt, filepath.Dir(leasesDir), logger)
+	}
+	return nil, fmt.Errorf("runner: unknown backend %q", cfg.Backend)
 }

@@ -68,6 +68,16 @@ type Status struct {
 	TimeLimit string `json:"time_limit"`
 	// OutputsDir is the outputs directory, relative to the job directory.
 	OutputsDir string `json:"outputs_dir"`
+	// Backend is the backend that runs the job (container or process).
+	Backend string `json:"backend,omitempty"`
+	// Image is the image reference the manifest names.
+	Image string `json:"image,omitempty"`
+	// ImageDigest is the digest of the image pulled (a tag resolved once).
+	ImageDigest string `json:"image_digest,omitempty"`
+	// Service is set for a workload that runs until the lease ends.
+	Service bool `json:"service,omitempty"`
+	// Ports are the ports reachable through the tenant API's proxy.
+	Ports []Port `json:"ports,omitempty"`
 	// PID is the job's process (and process group) id while it runs.
 	PID int `json:"pid,omitempty"`
 	// ExitCode is the process's exit code; nil when it did not exit by
@@ -109,6 +119,7 @@ func (s Status) clone() Status {
 	out := s
 	out.ManifestHash = append(HexBytes(nil), s.ManifestHash...)
 	out.GPUs = append([]string(nil), s.GPUs...)
+	out.Ports = append([]Port(nil), s.Ports...)
 	if s.ExitCode != nil {
 		c := *s.ExitCode
 		out.ExitCode = &c

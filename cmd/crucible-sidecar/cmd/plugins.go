@@ -39,7 +39,8 @@ func builtinPlugins() Plugins {
 				return
 			}
 			mgr = leases.New(chainReader{d.Chain}, run, d.Signer,
-				leases.KeyringResultSigner{Keyring: kr, UID: d.Config.Chain.HotKeyName}, d.Provider, d.Metrics, d.Logger)
+				leases.KeyringResultSigner{Keyring: kr, UID: d.Config.Chain.HotKeyName}, d.Provider, d.Metrics, d.Logger).
+				WithManifestTimeout(d.Config.Runner.WithDefaults().ManifestTimeout.Std())
 		})
 		return mgr, run, err
 	}

@@ -58,6 +58,7 @@ names; a .json file is read as JSON).`,
 		newProverCmd(),
 		newRegisterCmd(),
 		newStartCmd(plugins),
+		newDevRegistryCmd(),
 	)
 	return root
 }

@@ -31,7 +31,7 @@ func NewTenantCmd() *cobra.Command {
 		Short: "Tenant workflows: rent a GPU, run a job on it, fetch results, close the lease",
 		RunE:  client.ValidateCmd,
 	}
-	cmd.AddCommand(tenantRentCmd(), tenantJobCmd(), tenantCloseCmd())
+	cmd.AddCommand(tenantRentCmd(), tenantJobCmd(), tenantCloseCmd(), tenantForwardCmd())
 	return cmd
 }
 

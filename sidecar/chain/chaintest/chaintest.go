@@ -223,6 +223,7 @@ var ProviderMsgTypes = []string{
 	sdk.MsgTypeURL(&markettypes.MsgCreateBid{}),
 	sdk.MsgTypeURL(&markettypes.MsgCloseBid{}),
 	sdk.MsgTypeURL(&markettypes.MsgSubmitResult{}),
+	sdk.MsgTypeURL(&markettypes.MsgCloseLease{}),
 }
 
 // SidecarMsgTypes are the messages a provider owner grants the hot key of

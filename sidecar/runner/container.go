@@ -1,0 +1,693 @@
+package runner
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+	"tags.cncf.io/container-device-interface/pkg/cdi"
+
+	"github.com/crucible-network/crucible/sidecar/config"
+)
+
+// ContainerWorkDir is where a container sees its lease's job directory;
+// VolumeDir is where it sees its persistent volume.
+const (
+	ContainerWorkDir = "/crucible"
+	VolumeDir        = "/volume"
+)
+
+// runtimeTimeout bounds one call of the OCI runtime (state, kill, delete).
+const runtimeTimeout = 30 * time.Second
+
+// containerBackend runs each job in an OCI container with the OCI runtime
+// (runc): its own PID, mount, network, IPC, UTS and cgroup namespaces, the
+// image's rootfs and only the lease's directories, cgroup limits, default
+// capabilities, no-new-privileges, a seccomp filter, and only the leased
+// GPUs, injected through CDI.
+//
+// Per lease, beside the job directory: rootfs/ (the unpacked image),
+// bundle/config.json (the runtime spec) and volume/ (the persistent volume,
+// when asked for). The runtime's state lives under <work_dir>/runc, so a
+// restarted sidecar finds its containers; cached layers under
+// <work_dir>/images.
+type containerBackend struct {
+	cfg       config.RunnerConfig
+	runtime   string // absolute path of runc
+	stateRoot string // runc --root
+	cgroup    string // cgroups path prefix of this work dir
+	images    *imageStore
+	logger    *slog.Logger
+	// userns is set when containers get a user namespace mapping their
+	// ids 0..UsernsSize-1 to host ids UsernsBase and up.
+	userns bool
+}
+
+// User namespace mapping: container ids 0..UsernsSize-1 are host ids
+// UsernsBase and up (unprivileged on the host: they own nothing there but
+// the lease's files).
+const (
+	UsernsBase = 1000000
+	UsernsSize = 65536
+)
+
+// usernsPossible says whether containers can get a user namespace: the
+// kernel allows them, and every directory above the work dir lets others
+// through (the container's root, an unprivileged host uid, must reach its
+// rootfs and lease directories). The runner's own directories are made
+// traversable (0711; their contents keep their modes).
+func usernsPossible(workDir string) (bool, string) {
+	b, err := os.ReadFile("/proc/sys/user/max_user_namespaces")
+	if err != nil || strings.TrimSpace(string(b)) == "0" {
+		return false, "the kernel allows no user namespaces (/proc/sys/user/max_user_namespaces)"
+	}
+	for d := filepath.Dir(workDir); ; d = filepath.Dir(d) {
+		info, err := os.Stat(d)
+		if err != nil {
+			return false, err.Error()
+		}
+		if info.Mode().Perm()&0o001 == 0 {
+			return false, d + " is not traversable by other users (chmod o+x, or put runner.work_dir elsewhere)"
+		}
+		if d == filepath.Dir(d) {
+			break
+		}
+	}
+	for _, d := range []string{workDir, filepath.Join(workDir, "leases")} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			return false, err.Error()
+		}
+	}
+	return true, ""
+}
+
+// idShift is what container ids are shifted by on the host.
+func (b *containerBackend) idShift() int {
+	if b.userns {
+		return UsernsBase
+	}
+	return 0
+}
+
+func newContainerBackend(cfg config.RunnerConfig, runtimePath, workDir string, logger *slog.Logger) (*containerBackend, error) {
+	state := filepath.Join(workDir, "runc")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	images, err := newImageStore(filepath.Join(workDir, "images"), cfg.MaxImageBytes, cfg.ImageCacheBytes, cfg.RegistryAuthFile, cfg.InsecureRegistries)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(workDir))
+	userns := false
+	if cfg.Userns != config.UsernsOff {
+		ok, why := usernsPossible(workDir)
+		if ok {
+			userns = true
+		} else {
+			logger.Warn("containers run without a user namespace (their root is host root, confined by capabilities, seccomp and the filesystem view)", "why", why)
+		}
+	}
+	return &containerBackend{
+		userns:    userns,
+		cfg:       cfg,
+		runtime:   runtimePath,
+		stateRoot: state,
+		cgroup:    "/crucible/" + hex.EncodeToString(sum[:6]),
+		images:    images,
+		logger:    logger,
+	}, nil
+}
+
+func (b *containerBackend) name() string { return config.BackendContainer }
+
+// containerID is the runtime's name of a lease's container.
+func containerID(leaseID uint64) string { return "crucible-" + strconv.FormatUint(leaseID, 10) }
+
+// runc runs the OCI runtime with args and returns its combined output.
+func (b *containerBackend) runc(args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), runtimeTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, b.runtime, append([]string{"--root", b.stateRoot}, args...)...).CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("%s %s: %w: %s", filepath.Base(b.runtime), args[0], err, strings.TrimSpace(string(out)))
+	}
+	return out, nil
+}
+
+// initPID returns the host pid of a running container's first process.
+func (b *containerBackend) initPID(id string) (int, error) {
+	out, err := b.runc("state", id)
+	if err != nil {
+		return 0, err
+	}
+	var st struct {
+		Pid    int    `json:"pid"`
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal(out, &st); err != nil {
+		return 0, err
+	}
+	if st.Status != "running" || st.Pid <= 0 {
+		return 0, fmt.Errorf("container %s is %s", id, st.Status)
+	}
+	return st.Pid, nil
+}
+
+func (b *containerBackend) prepare(ctx context.Context, j *jobSpec) (*execution, error) {
+	m := j.manifest
+	rootfs := filepath.Join(j.dir, "rootfs")
+	bundle := filepath.Join(j.dir, "bundle")
+	for _, d := range []string{rootfs, bundle, filepath.Join(j.dir, "volume")} {
+		if err := os.RemoveAll(d); err != nil {
+			return nil, fmt.Errorf("runner: %w", err)
+		}
+	}
+	if b.userns {
+		// The container's root must reach its rootfs and bundle.
+		if err := os.Chmod(j.dir, 0o711); err != nil {
+			return nil, fmt.Errorf("runner: %w", err)
+		}
+	}
+	img, err := b.images.unpack(ctx, m.Image, rootfs, b.idShift())
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %v", m.Image, err)
+	}
+	j.setImage(img.digest)
+	spec, err := b.spec(j, img, rootfs)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(bundle, 0o700); err != nil {
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	sb, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), sb, 0o600); err != nil {
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	diskLimit := b.cfg.MaxDiskBytes
+	if m.Resources.DiskBytes > 0 {
+		diskLimit = m.Resources.DiskBytes
+	}
+	volume := filepath.Join(j.dir, "volume")
+	overLimit := func() error {
+		if n := diskUse(rootfs) + diskUse(j.jobDir); n > diskLimit {
+			return fmt.Errorf("disk limit exceeded: the rootfs and job directory hold %d bytes, more than %d; the job was killed", n, diskLimit)
+		}
+		if m.VolumeBytes > 0 {
+			if n := diskUse(volume); n > m.VolumeBytes {
+				return fmt.Errorf("volume limit exceeded: the volume holds %d bytes, more than volume_bytes (%d); the job was killed", n, m.VolumeBytes)
+			}
+		}
+		return nil
+	}
+	id := containerID(j.leaseID)
+	// A container of this name left by a crash would block the new one.
+	_, _ = b.runc("delete", "--force", id)
+	cmd := exec.Command(b.runtime, "--root", b.stateRoot, "run", "--bundle", bundle, id)
+	dir := j.dir
+	return &execution{
+		cmd: cmd,
+		terminate: func(int) {
+			_, _ = b.runc("kill", id, "TERM")
+		},
+		kill: func(pid int) {
+			_, _ = b.runc("kill", "--all", id, "KILL")
+			_ = unix.Kill(-pid, unix.SIGKILL) // the runtime's own process group
+		},
+		cleanup: func() {
+			if _, err := b.runc("delete", "--force", id); err != nil {
+				b.logger.Debug("delete container", "lease", j.leaseID, "err", err)
+			}
+			b.wipe(j.leaseID, dir)
+		},
+		dial: func(ctx context.Context, port uint16) (net.Conn, error) {
+			pid, err := b.initPID(id)
+			if err != nil {
+				return nil, err
+			}
+			return dialInNetns(ctx, pid, net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))))
+		},
+		overLimit: overLimit,
+	}, nil
+}
+
+// reap deletes the container a crashed sidecar left running (its runtime
+// process died with the sidecar; the container did not) and wipes it.
+func (b *containerBackend) reap(leaseID uint64, dir string, st Status) string {
+	var did []string
+	if st.PID > 0 {
+		if n := killLeftovers(st.PID, jobDirOf(dir)); n > 0 {
+			did = append(did, fmt.Sprintf("killed %d runtime processes", n))
+		}
+	}
+	id := containerID(leaseID)
+	if _, err := b.runc("state", id); err == nil {
+		if _, err := b.runc("delete", "--force", id); err != nil {
+			did = append(did, "could not delete container "+id+": "+err.Error())
+		} else {
+			did = append(did, "deleted container "+id)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "rootfs")); err == nil {
+		did = append(did, "wiped its rootfs and volume")
+	}
+	b.wipe(leaseID, dir)
+	return strings.Join(did, "; ")
+}
+
+// close removes this work dir's cgroup directory in every hierarchy (the
+// runtime removes a container's own cgroup, not the parent it created).
+// The runner calls it once no job runs; the shared /crucible parent stays,
+// as another sidecar's runtime may be creating a cgroup under it.
+func (b *containerBackend) close() {
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
+	roots = append(roots, "/sys/fs/cgroup")
+	for _, r := range roots {
+		_ = os.Remove(filepath.Join(r, b.cgroup))
+	}
+}
+
+// wipe removes a lease's rootfs, bundle and volume.
+func (b *containerBackend) wipe(_ uint64, dir string) {
+	for _, d := range []string{"rootfs", "bundle", "volume"} {
+		_ = os.RemoveAll(filepath.Join(dir, d))
+	}
+}
+
+// spec builds the runtime spec of a job.
+func (b *containerBackend) spec(j *jobSpec, img *pulledImage, rootfs string) (*specs.Spec, error) {
+	m := j.manifest
+	ic := img.config
+	entry, args := ic.Entrypoint, ic.Cmd
+	if len(m.Command) > 0 {
+		entry, args = m.Command, nil
+	}
+	if len(m.Args) > 0 {
+		args = m.Args
+	}
+	argv := append(append([]string{}, entry...), args...)
+	if len(argv) == 0 {
+		return nil, errors.New("the image has no entrypoint or cmd and the manifest gives no command")
+	}
+	uid, gid, err := imageUser(ic.User, rootfs)
+	if err != nil {
+		return nil, err
+	}
+	env := envList{}
+	env.set("PATH=" + DefaultPath)
+	env.set("HOME=" + ContainerWorkDir)
+	for _, e := range ic.Env {
+		env.set(e)
+	}
+	env.set("HOSTNAME=" + hostname(j.leaseID))
+	for _, e := range m.sortedEnv() {
+		env.set(e)
+	}
+	for _, e := range runnerEnv(j.leaseID, j.gpus, ContainerWorkDir, j.outputs) {
+		env.set(e)
+	}
+	cwd := ic.WorkingDir
+	if cwd == "" {
+		cwd = ContainerWorkDir
+	}
+
+	r := m.Resources
+	mem := int64(b.cfg.MaxMemoryBytes)
+	if r.MemoryBytes > 0 {
+		mem = int64(r.MemoryBytes)
+	}
+	pids := b.cfg.MaxPids
+	if r.Pids > 0 {
+		pids = r.Pids
+	}
+	cpu := b.cfg.MaxCPUMillis
+	if r.CPUMillis > 0 {
+		cpu = r.CPUMillis
+	}
+	period := uint64(100000)
+	quota := int64(cpu * period / 1000)
+	shm := min(uint64(64<<20), b.cfg.MaxShmBytes)
+	if r.ShmBytes > 0 {
+		shm = r.ShmBytes
+	}
+
+	caps := defaultCapabilities()
+	s := &specs.Spec{
+		Version: specs.Version,
+		Process: &specs.Process{
+			User: specs.User{UID: uid, GID: gid},
+			Args: argv,
+			Env:  env.list(),
+			Cwd:  cwd,
+			Capabilities: &specs.LinuxCapabilities{
+				Bounding: caps, Effective: caps, Permitted: caps,
+			},
+			NoNewPrivileges: true,
+		},
+		Root:     &specs.Root{Path: rootfs},
+		Hostname: hostname(j.leaseID),
+		Mounts: []specs.Mount{
+			{Destination: "/proc", Type: "proc", Source: "proc"},
+			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+			{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
+			{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=" + strconv.FormatUint(shm, 10)}},
+			{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
+			{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+			{Destination: ContainerWorkDir, Type: "bind", Source: j.jobDir, Options: []string{"rbind", "rw", "nosuid", "nodev"}},
+		},
+		Linux: &specs.Linux{
+			CgroupsPath: b.cgroup + "/lease-" + strconv.FormatUint(j.leaseID, 10),
+			Namespaces: []specs.LinuxNamespace{
+				{Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace}, {Type: specs.IPCNamespace},
+				{Type: specs.UTSNamespace}, {Type: specs.MountNamespace}, {Type: specs.CgroupNamespace},
+			},
+			Resources: &specs.LinuxResources{
+				Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
+				Memory:  &specs.LinuxMemory{Limit: &mem},
+				CPU:     &specs.LinuxCPU{Quota: &quota, Period: &period},
+				Pids:    &specs.LinuxPids{Limit: pids},
+			},
+			MaskedPaths: []string{
+				"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+				"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+				"/proc/scsi", "/sys/devices/virtual/powercap",
+			},
+			ReadonlyPaths: []string{
+				"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+			},
+			Seccomp: defaultSeccomp(),
+		},
+	}
+	if m.VolumeBytes > 0 {
+		vol := filepath.Join(j.dir, "volume")
+		if err := os.MkdirAll(vol, 0o700); err != nil {
+			return nil, fmt.Errorf("runner: %w", err)
+		}
+		_ = os.Chown(vol, b.idShift()+int(uid), b.idShift()+int(gid))
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: VolumeDir, Type: "bind", Source: vol, Options: []string{"rbind", "rw", "nosuid", "nodev"}})
+	}
+	if shift := b.idShift(); uid != 0 || shift != 0 {
+		_ = chownTree(j.jobDir, shift+int(uid), shift+int(gid))
+	}
+	if b.userns {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: UsernsBase, Size: UsernsSize}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: UsernsBase, Size: UsernsSize}}
+	}
+	if len(j.gpus) > 0 {
+		if err := b.injectGPUs(s, j.gpus); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// injectGPUs adds the leased GPUs (and nothing else) to the spec through
+// their CDI devices "<cdi_kind>=<uuid>".
+func (b *containerBackend) injectGPUs(s *specs.Spec, gpus []string) error {
+	cache, err := cdi.NewCache(cdi.WithSpecDirs(b.cfg.CDISpecDirs...), cdi.WithAutoRefresh(false))
+	if err != nil {
+		return fmt.Errorf("CDI: %w", err)
+	}
+	if err := cache.Refresh(); err != nil {
+		b.logger.Warn("CDI specs with errors", "err", err)
+	}
+	devs := make([]string, len(gpus))
+	for i, g := range gpus {
+		devs[i] = b.cfg.CDIKind + "=" + g
+	}
+	if unresolved, err := cache.InjectDevices(s, devs...); err != nil {
+		if len(unresolved) > 0 {
+			return fmt.Errorf("no CDI device for the leased GPUs %s in %s (on an NVIDIA host: nvidia-ctk cdi generate --device-name-strategy=uuid)", strings.Join(unresolved, ", "), strings.Join(b.cfg.CDISpecDirs, ", "))
+		}
+		return fmt.Errorf("CDI: %w", err)
+	}
+	if b.userns {
+		bindDevices(s, cache, devs)
+	}
+	return nil
+}
+
+// bindDevices turns the spec's device nodes into bind mounts of the host's
+// nodes (as the CDI specs name them): in a user namespace the runtime
+// cannot mknod, and binds the node at the container path from the same
+// path on the host, which a CDI hostPath may not be. The device cgroup
+// rules CDI added stay.
+func bindDevices(s *specs.Spec, cache *cdi.Cache, devs []string) {
+	host := map[string]string{}
+	for _, name := range devs {
+		d := cache.GetDevice(name)
+		if d == nil {
+			continue
+		}
+		nodes := d.ContainerEdits.DeviceNodes
+		if sp := d.GetSpec(); sp != nil && sp.Spec != nil {
+			nodes = append(nodes, sp.ContainerEdits.DeviceNodes...)
+		}
+		for _, n := range nodes {
+			if n.HostPath != "" {
+				host[n.Path] = n.HostPath
+			} else {
+				host[n.Path] = n.Path
+			}
+		}
+	}
+	kept := s.Linux.Devices[:0]
+	for _, d := range s.Linux.Devices {
+		src, ok := host[d.Path]
+		if !ok {
+			kept = append(kept, d)
+			continue
+		}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: d.Path, Type: "bind", Source: src, Options: []string{"bind", "nosuid", "noexec"}})
+	}
+	s.Linux.Devices = kept
+}
+
+func hostname(leaseID uint64) string { return "lease-" + strconv.FormatUint(leaseID, 10) }
+
+// defaultCapabilities is Docker's default set less CAP_MKNOD and CAP_NET_RAW.
+func defaultCapabilities() []string {
+	return []string{
+		"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID",
+		"CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+	}
+}
+
+// defaultSeccomp allows every system call but those Docker's default
+// profile refuses to an unprivileged container (kernel modules, mounts,
+// namespaces, ptrace, keyrings, bpf, clocks, reboot...), which fail with
+// EPERM; clone3 fails with ENOSYS so that libcs fall back to clone, whose
+// CLONE_NEWUSER flag is refused.
+func defaultSeccomp() *specs.LinuxSeccomp {
+	eperm, enosys := uint(unix.EPERM), uint(unix.ENOSYS)
+	return &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32, specs.ArchAARCH64, specs.ArchARM},
+		Syscalls: []specs.LinuxSyscall{
+			{
+				Names: []string{
+					"acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module", "delete_module",
+					"finit_module", "fsconfig", "fsmount", "fsopen", "fspick", "get_kernel_syms", "init_module",
+					"ioperm", "iopl", "kcmp", "kexec_file_load", "kexec_load", "keyctl", "lookup_dcookie",
+					"mount", "mount_setattr", "move_mount", "name_to_handle_at", "nfsservctl", "open_by_handle_at",
+					"open_tree", "perf_event_open", "pivot_root", "process_vm_readv", "process_vm_writev",
+					"ptrace", "query_module", "quotactl", "quotactl_fd", "reboot", "request_key", "setns",
+					"settimeofday", "stime", "swapoff", "swapon", "syslog", "sysfs", "_sysctl", "umount",
+					"umount2", "unshare", "uselib", "userfaultfd", "ustat", "vm86", "vm86old",
+				},
+				Action:   specs.ActErrno,
+				ErrnoRet: &eperm,
+			},
+			{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: &enosys},
+			{
+				Names:    []string{"clone"},
+				Action:   specs.ActErrno,
+				ErrnoRet: &eperm,
+				Args:     []specs.LinuxSeccompArg{{Index: 0, Value: unix.CLONE_NEWUSER, ValueTwo: unix.CLONE_NEWUSER, Op: specs.OpMaskedEqual}},
+			},
+		},
+	}
+}
+
+// imageUser resolves the image's user ("", "uid", "uid:gid", "name",
+// "name:group") against the rootfs's /etc/passwd and /etc/group.
+func imageUser(user, rootfs string) (uint32, uint32, error) {
+	if user == "" {
+		return 0, 0, nil
+	}
+	u, g, hasGroup := strings.Cut(user, ":")
+	uid, err := lookupID(u, filepath.Join(rootfs, "etc", "passwd"))
+	if err != nil {
+		return 0, 0, fmt.Errorf("image user %q: %v", user, err)
+	}
+	gid := uint32(0)
+	if hasGroup {
+		if gid, err = lookupID(g, filepath.Join(rootfs, "etc", "group")); err != nil {
+			return 0, 0, fmt.Errorf("image user %q: %v", user, err)
+		}
+	} else {
+		gid = primaryGroup(u, filepath.Join(rootfs, "etc", "passwd"))
+	}
+	return uid, gid, nil
+}
+
+// lookupID parses a numeric id or looks a name up in a passwd or group
+// file of the rootfs (name:x:id:...). The file is opened with O_NOFOLLOW:
+// a symlink planted in the image could point outside the rootfs.
+func lookupID(s, file string) (uint32, error) {
+	if n, err := strconv.ParseUint(s, 10, 32); err == nil {
+		return uint32(n), nil
+	}
+	f, err := os.OpenFile(file, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return 0, fmt.Errorf("no such user or group (%v)", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ":")
+		if len(fields) >= 3 && fields[0] == s {
+			n, err := strconv.ParseUint(fields[2], 10, 32)
+			if err != nil {
+				return 0, err
+			}
+			return uint32(n), nil
+		}
+	}
+	return 0, fmt.Errorf("%s is not in the image's %s", s, filepath.Base(file))
+}
+
+// primaryGroup is the group of a user in the passwd file (0 if unknown).
+func primaryGroup(user, passwd string) uint32 {
+	f, err := os.OpenFile(passwd, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ":")
+		if len(fields) >= 4 && (fields[0] == user || fields[2] == user) {
+			if n, err := strconv.ParseUint(fields[3], 10, 32); err == nil {
+				return uint32(n)
+			}
+		}
+	}
+	return 0
+}
+
+// chownTree gives a job directory to the container's user.
+func chownTree(dir string, uid, gid int) error {
+	return filepath.WalkDir(dir, func(p string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+}
+
+// diskUse is the space the files under dir take (allocated blocks; hard
+// links count once per name).
+func diskUse(dir string) uint64 {
+	var n uint64
+	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			if st, ok := info.Sys().(*syscall.Stat_t); ok {
+				n += uint64(st.Blocks) * 512
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// envList is an environment where a later KEY=value replaces an earlier one.
+type envList struct {
+	keys []string
+	vals map[string]string
+}
+
+func (e *envList) set(kv string) {
+	k, _, _ := strings.Cut(kv, "=")
+	if e.vals == nil {
+		e.vals = map[string]string{}
+	}
+	if _, ok := e.vals[k]; !ok {
+		e.keys = append(e.keys, k)
+	}
+	e.vals[k] = kv
+}
+
+func (e *envList) list() []string {
+	out := make([]string, len(e.keys))
+	for i, k := range e.keys {
+		out[i] = e.vals[k]
+	}
+	return out
+}
+
+// dialInNetns connects to addr from inside the network namespace of pid:
+// the socket is created on an OS thread switched into that namespace, and
+// stays in it after the thread switches back. If the thread cannot switch
+// back it stays locked, and Go ends it with the goroutine.
+func dialInNetns(ctx context.Context, pid int, addr string) (net.Conn, error) {
+	type result struct {
+		c   net.Conn
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		self, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{nil, err}
+			return
+		}
+		defer self.Close()
+		target, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{nil, err}
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{nil, fmt.Errorf("enter the container's network: %w", err)}
+			return
+		}
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if unix.Setns(int(self.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		ch <- result{c, err}
+	}()
+	r := <-ch
+	return r.c, r.err
+}

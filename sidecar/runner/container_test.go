@@ -1,0 +1,347 @@
+package runner
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crucible-network/crucible/sidecar/config"
+	"github.com/crucible-network/crucible/sidecar/runner/runnertest"
+)
+
+// containerEnv is a container runner over an in-process registry holding
+// the busybox image, with two fake CDI GPUs.
+type containerEnv struct {
+	r      *Runner
+	cfg    config.RunnerConfig
+	image  string // pinned by digest
+	tagged string // by tag
+	gpus   []runnertest.FakeGPU
+}
+
+func newContainerEnv(t *testing.T, mutate func(*config.RunnerConfig)) *containerEnv {
+	t.Helper()
+	runnertest.NeedContainers(t)
+	dir := t.TempDir()
+	// The containers' root is an unprivileged host uid (user namespace):
+	// it must be able to traverse to its lease's directories.
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg := runnertest.Registry(t)
+	img := runnertest.BusyboxImage(t)
+	tagged := reg.Addr() + "/tenant/busybox:1"
+	pinned := runnertest.Push(t, reg, "tenant/busybox:1", img)
+	cdiDir, gpus := runnertest.FakeCDI(t, dir, "GPU-aaaa", "GPU-bbbb")
+	cfg := config.TestRunnerConfig()
+	cfg.Backend = config.BackendContainer
+	cfg.WorkDir = filepath.Join(dir, "work")
+	cfg.CDISpecDirs = []string{cdiDir}
+	cfg.MaxMemoryBytes = 64 << 20
+	cfg.MaxPids = 32
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	r := newRunner(t, cfg)
+	return &containerEnv{r: r, cfg: cfg, image: pinned, tagged: tagged, gpus: gpus}
+}
+
+// imageManifest returns a version 2 manifest running script with /bin/sh.
+func imageManifest(t *testing.T, image, script string, extra map[string]any) []byte {
+	t.Helper()
+	m := map[string]any{"version": 2, "image": image, "command": []string{"/bin/sh", "-c", script}}
+	for k, v := range extra {
+		m[k] = v
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// logLines returns the job log as key=value pairs from lines "key=value".
+func logValues(log string) map[string]string {
+	out := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(log))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok && !strings.Contains(k, " ") {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func runcGone(t *testing.T, cfg config.RunnerConfig, lease uint64) bool {
+	t.Helper()
+	err := exec.Command("runc", "--root", filepath.Join(cfg.WorkDir, "runc"), "state", containerID(lease)).Run()
+	return err != nil
+}
+
+// TestContainerEscapesFail runs a job that tries to leave its container:
+// read a key file of the sidecar, see or make a GPU device it did not lease,
+// signal the sidecar, reach the host network, exceed its memory limit and
+// fork-bomb past its pids limit. Each attempt must fail; the job itself
+// succeeds and its outputs become the result.
+func TestContainerEscapesFail(t *testing.T) {
+	e := newContainerEnv(t, nil)
+	keyDir := t.TempDir()
+	keyFile := filepath.Join(keyDir, "priv_validator_key.json")
+	if err := os.WriteFile(keyFile, []byte(`{"secret":"provider hot key"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	host := http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "HOST-REACHED") })}
+	ln := listenLocal(t)
+	go func() { _ = host.Serve(ln) }()
+	t.Cleanup(func() { _ = host.Close() })
+
+	script := `
+cat "$KEY" >/dev/null 2>&1; echo key=$?
+echo devs=$(ls /dev | grep nvidia | tr '\n' ' ')
+cat /dev/nvidia0 >/dev/null 2>/tmp/e0; read e0 </tmp/e0; echo leased_open="$e0"
+cat /dev/nvidia1 >/dev/null 2>&1; echo unleased_open=$?
+mknod /tmp/gpu1 c 240 1 2>/dev/null; echo mknod=$?
+kill -9 "$SIDECAR_PID" 2>/dev/null; echo kill=$?
+echo pid1=$(cat /proc/1/cmdline | tr '\0' ' ')
+echo nets=$(ls /sys/class/net | tr '\n' ' ')
+wget -q -T 3 -O - "http://$HOSTADDR/" 2>/dev/null | head -c 64; echo
+echo id=$(id -u) host=$(hostname)
+echo uidmap=$(cat /proc/self/uid_map)
+echo made > "$CRUCIBLE_OUTPUT_DIR/ok.txt"
+dd if=/dev/zero of=/dev/null bs=128M count=1 2>/dev/null; echo dd=$?
+( i=0; while [ $i -lt 100 ]; do sleep 30 & i=$((i+1)); echo $i >/tmp/n; done ) 2>/dev/null
+read n </tmp/n; echo forked=$n
+`
+	m := imageManifest(t, e.image, script, map[string]any{
+		"env": map[string]string{
+			"KEY":         keyFile,
+			"SIDECAR_PID": strconv.Itoa(os.Getpid()),
+			"HOSTADDR":    ln.Addr().String(),
+		},
+		"resources": map[string]any{"memory_bytes": 48 << 20, "pids": 16},
+	})
+	start(t, e.r, 1, m, "GPU-aaaa")
+	st := wait(t, e.r, 1)
+	log := readLog(t, e.r, 1)
+	t.Logf("log:\n%s", log)
+	if st.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", st.State, st.Reason)
+	}
+	v := logValues(log)
+	want := map[string]func(string) bool{
+		"key":           func(s string) bool { return s != "0" },
+		"devs":          func(s string) bool { return strings.TrimSpace(s) == "nvidia0" },
+		"leased_open":   func(s string) bool { return strings.Contains(s, "No such device") }, // allowed by the cgroup, no driver
+		"unleased_open": func(s string) bool { return s != "0" },
+		"mknod":         func(s string) bool { return s != "0" },
+		"kill":          func(s string) bool { return s != "0" },
+		"pid1":          func(s string) bool { return strings.HasPrefix(s, "/bin/sh -c") },
+		"nets":          func(s string) bool { return strings.TrimSpace(s) == "lo" },
+		"dd":            func(s string) bool { return s == "137" },
+		"forked":        func(s string) bool { n, err := strconv.Atoi(s); return err == nil && n < 16 },
+	}
+	for k, ok := range want {
+		if !ok(v[k]) {
+			t.Errorf("%s=%q: the attempt did not fail as it must", k, v[k])
+		}
+	}
+	if e.r.be.(*containerBackend).userns && strings.Join(strings.Fields(v["uidmap"]), " ") != "0 1000000 65536" {
+		t.Errorf("uid map %q: the container's root is not unprivileged on the host", v["uidmap"])
+	}
+	if strings.Contains(log, "HOST-REACHED") {
+		t.Error("the container reached a server on the host's loopback")
+	}
+	if st.Result == nil || len(st.Result.Files) != 1 || st.Result.Files[0].Path != "ok.txt" {
+		t.Fatalf("result %+v", st.Result)
+	}
+	if st.ImageDigest == "" || !strings.HasSuffix(e.image, st.ImageDigest) {
+		t.Fatalf("image digest %q, image %s", st.ImageDigest, e.image)
+	}
+	if !runcGone(t, e.cfg, 1) {
+		t.Fatal("container still exists after the job")
+	}
+	if _, err := os.Stat(filepath.Join(e.cfg.WorkDir, "leases", "1", "rootfs")); !os.IsNotExist(err) {
+		t.Fatalf("rootfs not wiped: %v", err)
+	}
+}
+
+// TestContainerServiceDialCancel runs a service, reaches its port inside
+// the container's network namespace, and cancels it (as a lease close
+// does): the container goes, its rootfs and volume are wiped.
+func TestContainerServiceDialCancel(t *testing.T) {
+	e := newContainerEnv(t, nil)
+	m := imageManifest(t, e.tagged, "echo up; exec httpd -f -p 8000 -h /www", map[string]any{
+		"service": true, "ports": []map[string]any{{"port": 8000}}, "volume_bytes": 1 << 20,
+	})
+	start(t, e.r, 2, m)
+	body := getThroughDial(t, e.r, 2, 8000)
+	if body != "hello from busybox\n" {
+		t.Fatalf("body %q", body)
+	}
+	if _, _, err := e.r.DialPort(context.Background(), 2, 9000); err == nil {
+		t.Fatal("dialed a port the manifest does not expose")
+	}
+	st, _ := e.r.Status(2)
+	if st.ImageDigest == "" || st.Image != e.tagged {
+		t.Fatalf("tag not resolved to a digest: %+v", st)
+	}
+	if _, err := os.Stat(filepath.Join(e.cfg.WorkDir, "leases", "2", "volume")); err != nil {
+		t.Fatalf("volume: %v", err)
+	}
+	if err := e.r.Cancel(2); err != nil {
+		t.Fatal(err)
+	}
+	st = wait(t, e.r, 2)
+	if st.State != StateCancelled {
+		t.Fatalf("state %s (%s)", st.State, st.Reason)
+	}
+	if !runcGone(t, e.cfg, 2) {
+		t.Fatal("container still exists after cancel")
+	}
+	for _, d := range []string{"rootfs", "volume", "bundle"} {
+		if _, err := os.Stat(filepath.Join(e.cfg.WorkDir, "leases", "2", d)); !os.IsNotExist(err) {
+			t.Fatalf("%s not wiped: %v", d, err)
+		}
+	}
+}
+
+// TestContainerSidecarRestart starts a service, then a second runner on the
+// same work dir (a restarted sidecar): it deletes the container, wipes it,
+// and reports the job failed, "sidecar restarted".
+func TestContainerSidecarRestart(t *testing.T) {
+	e := newContainerEnv(t, nil)
+	m := imageManifest(t, e.image, "exec httpd -f -p 8000 -h /www", map[string]any{
+		"service": true, "ports": []map[string]any{{"port": 8000}},
+	})
+	start(t, e.r, 3, m)
+	_ = getThroughDial(t, e.r, 3, 8000)
+	r2, err := New(e.cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r2.Close() })
+	st, err := r2.Status(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != StateFailed || st.Reason != ReasonRestarted {
+		t.Fatalf("after restart: %s (%s)", st.State, st.Reason)
+	}
+	if !runcGone(t, e.cfg, 3) {
+		t.Fatal("the restarted runner left the container running")
+	}
+	// The first runner sees its container end.
+	if st := wait(t, e.r, 3); !st.State.Final() {
+		t.Fatalf("first runner: %s", st.State)
+	}
+}
+
+// TestContainerImageFailures: an unknown tag, a wrong digest and an image
+// above max_image_bytes fail the job with a clear reason.
+func TestContainerImageFailures(t *testing.T) {
+	e := newContainerEnv(t, nil)
+	repo := strings.SplitN(e.image, "@", 2)[0]
+	cases := []struct {
+		image, want string
+	}{
+		{repo + ":nope", "image " + repo + ":nope"},
+		{repo + "@sha256:" + strings.Repeat("0", 64), "MANIFEST_UNKNOWN"},
+	}
+	for i, c := range cases {
+		id := uint64(10 + i)
+		start(t, e.r, id, imageManifest(t, c.image, "true", nil))
+		st := wait(t, e.r, id)
+		if st.State != StateFailed || !strings.Contains(st.Reason, c.want) {
+			t.Errorf("%s: %s (%s), want a reason with %q", c.image, st.State, st.Reason, c.want)
+		}
+	}
+	small := newContainerEnv(t, func(c *config.RunnerConfig) { c.MaxImageBytes = 1 << 10 })
+	start(t, small.r, 20, imageManifest(t, small.image, "true", nil))
+	if st := wait(t, small.r, 20); st.State != StateFailed || !strings.Contains(st.Reason, "max_image_bytes") {
+		t.Errorf("large image: %s (%s)", st.State, st.Reason)
+	}
+	// An unresolvable GPU fails closed.
+	start(t, e.r, 21, imageManifest(t, e.image, "true", nil), "GPU-zzzz")
+	if st := wait(t, e.r, 21); st.State != StateFailed || !strings.Contains(st.Reason, "no CDI device") {
+		t.Errorf("unknown GPU: %s (%s)", st.State, st.Reason)
+	}
+}
+
+// getThroughDial GETs / from a job's port through DialPort, retrying until
+// the service listens (bounded).
+func getThroughDial(t *testing.T, r *Runner, lease uint64, port uint16) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, _, err := r.DialPort(context.Background(), lease, port)
+		if err == nil {
+			defer c.Close()
+			fmt.Fprintf(c, "GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return string(b)
+		}
+		if st, _ := r.Status(lease); time.Now().After(deadline) || st.State.Final() {
+			t.Fatalf("port %d never answered: %v (job %s %s)", port, err, st.State, st.Reason)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func listenLocal(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// TestContainerDiskLimits: a job that writes past disk_bytes, and one that
+// fills its volume past volume_bytes, are killed with the reason.
+func TestContainerDiskLimits(t *testing.T) {
+	e := newContainerEnv(t, nil)
+	start(t, e.r, 30, imageManifest(t, e.image, "dd if=/dev/zero of=/tmp/fill bs=1M count=24 2>/dev/null; sync; sleep 30",
+		map[string]any{"resources": map[string]any{"disk_bytes": 16 << 20}}))
+	start(t, e.r, 31, imageManifest(t, e.image, "dd if=/dev/zero of=/volume/fill bs=1M count=4 2>/dev/null; sync; sleep 30",
+		map[string]any{"volume_bytes": 1 << 20}))
+	for id, want := range map[uint64]string{30: "disk limit exceeded", 31: "volume limit exceeded"} {
+		if st := wait(t, e.r, id); st.State != StateFailed || !strings.Contains(st.Reason, want) {
+			t.Errorf("lease %d: %s (%s), want %q", id, st.State, st.Reason, want)
+		}
+	}
+}
+
+// TestContainerOutputsSymlinkRefused: a job that replaces its outputs
+// directory with a symlink to a host directory gets no result, and no host
+// file is read.
+func TestContainerOutputsSymlinkRefused(t *testing.T) {
+	e := newContainerEnv(t, nil)
+	host := t.TempDir()
+	if err := os.WriteFile(filepath.Join(host, "secret"), []byte("host secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start(t, e.r, 40, imageManifest(t, e.image, `rm -rf /crucible/outputs && ln -s "$HOSTDIR" /crucible/outputs`,
+		map[string]any{"env": map[string]string{"HOSTDIR": host}}))
+	st := wait(t, e.r, 40)
+	if st.State != StateFailed || st.Result != nil || !strings.Contains(st.Reason, "cannot read the outputs") {
+		t.Fatalf("state %s (%s), result %+v", st.State, st.Reason, st.Result)
+	}
+}
