@@ -273,6 +273,7 @@ func New(
 	app.BasicModuleManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
 		genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),
 		govtypes.ModuleName:     gov.NewAppModuleBasic([]govclient.ProposalHandler{}),
+		banktypes.ModuleName:    bankBasic{bank.NewAppModule(appCodec, app.BankKeeper, app.AccountKeeper, nil)},
 	})
 	app.BasicModuleManager.RegisterLegacyAminoCodec(legacyAmino)
 	app.BasicModuleManager.RegisterInterfaces(interfaceRegistry)

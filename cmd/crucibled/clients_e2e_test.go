@@ -1,0 +1,153 @@
+package main_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+
+	"github.com/crucible-network/crucible/sidecar/api"
+	"github.com/crucible-network/crucible/testutil/procnet"
+)
+
+// TestClientsAgainstALocalnet runs what a wallet or a TypeScript app does against a
+// one-validator localnet process:
+//   - the CLI signs with --sign-mode amino-json every message whose empty lists used to
+//     break amino-JSON signatures (register and update a provider without attributes,
+//     an order without attributes);
+//   - CORS: a browser origin on localhost gets an Access-Control-Allow-Origin from the
+//     CometBFT RPC and the REST API;
+//   - the TypeScript client's own tests (clients/ts, node --test) run against the node:
+//     queries, direct and amino-signed orders, a provider, a bid, a lease, a deposit, the
+//     escrow figures, a close; and its tenant-API signature against the Go signer's.
+//
+// The TypeScript part is skipped when node or clients/ts/node_modules is missing
+// (.ci/run installs both; locally: cd clients/ts && npm ci).
+func TestClientsAgainstALocalnet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a validator process")
+	}
+	dir := t.TempDir()
+	net := procnet.New(t, bin, dir, 1, "--accounts", "alice,bob,carol")
+	net.StartAll()
+	net.WaitHeight(0, 2, 60*time.Second)
+	cli := net.CLI(0)
+
+	gpu := `{"uuid":"GPU-cli-0","model":"NVIDIA H100 80GB HBM3","class":"h100","memory_mib":81559}`
+	for _, tx := range []struct {
+		from string
+		args []string
+	}{
+		{"carol", []string{"provider", "register", "https://127.0.0.1:2", "1000000000ucru", "--region", "eu-west", "--gpus", gpu}},
+		{"carol", []string{"provider", "update", "https://127.0.0.1:3", "--region", "eu-west", "--gpus", gpu}},
+		{"alice", []string{"market", "create-order", "100ucru", "600", "2000000ucru", "--spec", `{"gpu":{"class":"h100","count":1}}`}},
+	} {
+		res, err := cli.Tx(tx.from, append(tx.args, "--sign-mode", "amino-json")...)
+		if err != nil {
+			t.Fatalf("%s: %v", tx.args[:2], err)
+		}
+		if res.Code != 0 {
+			t.Fatalf("%s signed amino-json: code %d: %s", tx.args[:2], res.Code, res.Log)
+		}
+	}
+
+	node := net.Layout.Nodes[0]
+	rpc := "http://" + strings.TrimPrefix(node.RPC, "tcp://")
+	for _, u := range []string{rpc + "/status", node.API + "/cosmos/bank/v1beta1/denoms_metadata"} {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		req.Header.Set("Origin", "http://localhost:5173")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "http://localhost:5173" && got != "*" {
+			t.Errorf("GET %s from origin localhost: Access-Control-Allow-Origin %q", u, got)
+		}
+	}
+
+	tsDir, err := filepath.Abs("../../clients/ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodeBin, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed: the TypeScript client's tests are skipped")
+	}
+	if _, err := os.Stat(filepath.Join(tsDir, "node_modules", ".bin", "tsc")); err != nil {
+		t.Skip("clients/ts/node_modules is missing (cd clients/ts && npm ci): the TypeScript client's tests are skipped")
+	}
+	var summary struct {
+		Mnemonics map[string]string `json:"mnemonics"`
+	}
+	bz, err := os.ReadFile(filepath.Join(dir, "net", "testnet.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(bz, &summary); err != nil {
+		t.Fatal(err)
+	}
+	mn, _ := json.Marshal(summary.Mnemonics)
+
+	build := exec.Command(filepath.Join(tsDir, "node_modules", ".bin", "tsc"), "-p", ".")
+	build.Dir = tsDir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("tsc: %v\n%s", err, out)
+	}
+	start := time.Now()
+	tests, err := filepath.Glob(filepath.Join(tsDir, "dist", "test", "*.test.js"))
+	if err != nil || len(tests) == 0 {
+		t.Fatalf("no compiled tests under clients/ts/dist/test (%v)", err)
+	}
+	run := exec.Command(nodeBin, append([]string{"--test", "--test-reporter=spec"}, tests...)...)
+	run.Dir = tsDir
+	run.Env = append(os.Environ(),
+		"CRUCIBLE_RPC="+rpc,
+		"CRUCIBLE_API="+node.API,
+		"CRUCIBLE_CHAIN_ID="+net.Layout.ChainID,
+		"CRUCIBLE_MNEMONICS="+string(mn),
+		"CRUCIBLE_SIDECAR_VECTOR="+sidecarVector(t),
+	)
+	out, err := run.CombinedOutput()
+	t.Logf("node --test (%s):\n%s", time.Since(start).Round(time.Millisecond), out)
+	if err != nil {
+		t.Fatalf("the TypeScript client's tests failed: %v", err)
+	}
+}
+
+// sidecarVector is a tenant-API request signed by the sidecar's Go code
+// (api.SignBytes, signed as Cosmos keys sign), for the TypeScript signer to match.
+func sidecarVector(t *testing.T) string {
+	seed := sha256.Sum256([]byte("crucible ts vector"))
+	key := &secp256k1.PrivKey{Key: seed[:]}
+	pub := key.PubKey().(*secp256k1.PubKey)
+	addr, err := api.Address(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := map[string]string{
+		"privkey": hex.EncodeToString(key.Key), "address": addr,
+		"pubkey": base64.StdEncoding.EncodeToString(pub.Key),
+		"method": "POST", "target": "/v1/leases/7/manifest?x=1", "timestamp": "1700000000",
+		"nonce": strings.Repeat("ab", 16), "body": `{"command":["echo","42"]}`,
+	}
+	sig, err := key.Sign(api.SignBytes(v["method"], v["target"], v["timestamp"], v["nonce"], []byte(v["body"])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pub.VerifySignature(api.SignBytes(v["method"], v["target"], v["timestamp"], v["nonce"], []byte(v["body"])), sig) {
+		t.Fatal("vector does not verify")
+	}
+	v["signature"] = base64.StdEncoding.EncodeToString(sig)
+	bz, _ := json.Marshal(v)
+	return string(bz)
+}
