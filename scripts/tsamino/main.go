@@ -146,7 +146,7 @@ export const crucibleMsgTypes: ReadonlyArray<{ typeUrl: string; type: GeneratedT
 }
 
 func alias(m protoreflect.MessageDescriptor) string {
-	parts := strings.Split(string(m.FullName()), ".") // crucible.market.v1.MsgCreateOrder
+	parts := strings.Split(string(m.FullName()), ".")    // crucible.market.v1.MsgCreateOrder
 	return strings.Title(parts[1]) + parts[len(parts)-1] //nolint:staticcheck // ASCII module names
 }
 
