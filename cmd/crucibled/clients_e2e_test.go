@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -49,7 +50,7 @@ func TestClientsAgainstALocalnet(t *testing.T) {
 	}{
 		{"carol", []string{"provider", "register", "https://127.0.0.1:2", "1000000000ucru", "--region", "eu-west", "--gpus", gpu}},
 		{"carol", []string{"provider", "update", "https://127.0.0.1:3", "--region", "eu-west", "--gpus", gpu}},
-		{"alice", []string{"market", "create-order", "100ucru", "600", "2000000ucru", "--spec", `{"gpu":{"class":"h100","count":1}}`}},
+		{"alice", []string{"market", "create-order", "100ucru", "600", "2000000ucru", "--spec", `{"gpu":{"class":"h100","count":1},"manifest_hash":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc="}`}},
 	} {
 		res, err := cli.Tx(tx.from, append(tx.args, "--sign-mode", "amino-json")...)
 		if err != nil {
@@ -72,6 +73,63 @@ func TestClientsAgainstALocalnet(t *testing.T) {
 		resp.Body.Close()
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "http://localhost:5173" && got != "*" {
 			t.Errorf("GET %s from origin localhost: Access-Control-Allow-Origin %q", u, got)
+		}
+	}
+
+	// OpenAPI: the swagger flag is on in localnets.
+	for path, want := range map[string]string{
+		"/swagger/":                      "crucible.swagger.json",
+		"/swagger/crucible.swagger.json": `"/crucible/market/v1/orders"`,
+		"/swagger/swagger.yaml":          "/cosmos/bank/v1beta1/balances",
+	} {
+		resp, err := http.Get(node.API + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: %d, want 200 with %q", path, resp.StatusCode, want)
+		}
+	}
+
+	// Wallet files, from the genesis and from the running node.
+	for _, args := range [][]string{
+		{"chain-info", "--format", "keplr"},
+		{"chain-info", "--format", "keplr", "--node", node.RPC},
+	} {
+		out, err := cli.Run(args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keplr struct {
+			ChainID    string `json:"chainId"`
+			Currencies []struct {
+				CoinDenom        string `json:"coinDenom"`
+				CoinMinimalDenom string `json:"coinMinimalDenom"`
+				CoinDecimals     int    `json:"coinDecimals"`
+			} `json:"currencies"`
+			Bech32 map[string]string `json:"bech32Config"`
+		}
+		if err := json.Unmarshal(out, &keplr); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		if keplr.ChainID != net.Layout.ChainID || len(keplr.Currencies) != 1 || keplr.Currencies[0].CoinDenom != "CRU" ||
+			keplr.Currencies[0].CoinMinimalDenom != "ucru" || keplr.Currencies[0].CoinDecimals != 6 ||
+			keplr.Bech32["bech32PrefixAccAddr"] != "cru" {
+			t.Errorf("%v: %s", args, out)
+		}
+	}
+	for format, want := range map[string]string{
+		"chain-registry": `"chain_id": "` + net.Layout.ChainID + `"`,
+		"assetlist":      `"display": "cru"`,
+	} {
+		out, err := cli.Run("chain-info", "--format", format, "--node", node.RPC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(out), want) {
+			t.Errorf("chain-info --format %s: no %s in\n%s", format, want, out)
 		}
 	}
 
