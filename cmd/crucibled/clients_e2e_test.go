@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -137,9 +138,23 @@ func TestClientsAgainstALocalnet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodeBin, err := exec.LookPath("node")
+	// Node >= 20.19 (CosmJS 0.39 require()s ESM-only packages): the one .ci/run installs from
+	// the npm registry when the distribution's is older, else the one on PATH.
+	nodeBin := filepath.Join(tsDir, "toolchain", "node_modules", ".bin", "node")
+	if _, err := os.Stat(nodeBin); err != nil {
+		if nodeBin, err = exec.LookPath("node"); err != nil {
+			t.Skip("node is not installed: the TypeScript client's tests are skipped")
+		}
+	}
+	ver, err := exec.Command(nodeBin, "-p", "process.versions.node").Output()
 	if err != nil {
-		t.Skip("node is not installed: the TypeScript client's tests are skipped")
+		t.Fatalf("%s: %v", nodeBin, err)
+	}
+	var major, minor int
+	fmt.Sscanf(strings.TrimSpace(string(ver)), "%d.%d", &major, &minor)
+	if major < 20 || (major == 20 && minor < 19) {
+		t.Skipf("node %s is older than 20.19 (CosmJS 0.39 needs require(esm)): the TypeScript client's tests are skipped; "+
+			"cd clients/ts/toolchain && npm ci installs Node 20 from the npm registry", strings.TrimSpace(string(ver)))
 	}
 	if _, err := os.Stat(filepath.Join(tsDir, "node_modules", ".bin", "tsc")); err != nil {
 		t.Skip("clients/ts/node_modules is missing (cd clients/ts && npm ci): the TypeScript client's tests are skipped")
