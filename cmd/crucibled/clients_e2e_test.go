@@ -105,6 +105,8 @@ func TestClientsAgainstALocalnet(t *testing.T) {
 		}
 		var keplr struct {
 			ChainID    string `json:"chainId"`
+			RPC        string `json:"rpc"`
+			REST       string `json:"rest"`
 			Currencies []struct {
 				CoinDenom        string `json:"coinDenom"`
 				CoinMinimalDenom string `json:"coinMinimalDenom"`
@@ -117,7 +119,7 @@ func TestClientsAgainstALocalnet(t *testing.T) {
 		}
 		if keplr.ChainID != net.Layout.ChainID || len(keplr.Currencies) != 1 || keplr.Currencies[0].CoinDenom != "CRU" ||
 			keplr.Currencies[0].CoinMinimalDenom != "ucru" || keplr.Currencies[0].CoinDecimals != 6 ||
-			keplr.Bech32["bech32PrefixAccAddr"] != "cru" {
+			keplr.Bech32["bech32PrefixAccAddr"] != "cru" || keplr.RPC != rpc || keplr.REST != node.API {
 			t.Errorf("%v: %s", args, out)
 		}
 	}

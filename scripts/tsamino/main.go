@@ -25,6 +25,16 @@ import (
 )
 
 func main() {
+	out, err := render()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tsamino:", err)
+		os.Exit(1)
+	}
+	os.Stdout.WriteString(out)
+}
+
+// render returns registry.ts.
+func render() (string, error) {
 	var msgs []protoreflect.MessageDescriptor
 	gogoproto.HybridResolver.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
 		if !strings.HasPrefix(string(fd.Package()), "crucible.") {
@@ -43,8 +53,7 @@ func main() {
 	})
 	sort.Slice(msgs, func(i, j int) bool { return msgs[i].FullName() < msgs[j].FullName() })
 	if len(msgs) == 0 {
-		fmt.Fprintln(os.Stderr, "tsamino: no Crucible Msg services found")
-		os.Exit(1)
+		return "", fmt.Errorf("no Crucible Msg services found")
 	}
 
 	schema := map[protoreflect.FullName]protoreflect.MessageDescriptor{}
@@ -127,10 +136,13 @@ export const crucibleMsgTypes: ReadonlyArray<{ typeUrl: string; type: GeneratedT
 		for i := 0; i < d.Fields().Len(); i++ {
 			f := d.Fields().Get(i)
 			if f.IsMap() {
-				fmt.Fprintf(os.Stderr, "tsamino: %s.%s: map fields are not supported\n", n, f.Name())
-				os.Exit(1)
+				return "", fmt.Errorf("%s.%s: map fields are not supported", n, f.Name())
 			}
-			fmt.Fprintf(&b, "      { name: %q, prop: %q, kind: %q, repeated: %t, dontOmitEmpty: %t", f.Name(), tsProp(string(f.Name())), kind(f), f.IsList(), dontOmit(f))
+			k, err := kind(f)
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintf(&b, "      { name: %q, prop: %q, kind: %q, repeated: %t, dontOmitEmpty: %t", f.Name(), tsProp(string(f.Name())), k, f.IsList(), dontOmit(f))
 			if enc := encoding(f); enc != "" {
 				fmt.Fprintf(&b, ", encoding: %q", enc)
 			}
@@ -142,12 +154,12 @@ export const crucibleMsgTypes: ReadonlyArray<{ typeUrl: string; type: GeneratedT
 		b.WriteString("    ],\n  },\n")
 	}
 	b.WriteString("};\n")
-	os.Stdout.WriteString(b.String())
+	return b.String(), nil
 }
 
 func alias(m protoreflect.MessageDescriptor) string {
-	parts := strings.Split(string(m.FullName()), ".")    // crucible.market.v1.MsgCreateOrder
-	return strings.Title(parts[1]) + parts[len(parts)-1] //nolint:staticcheck // ASCII module names
+	parts := strings.Split(string(m.FullName()), ".") // crucible.market.v1.MsgCreateOrder
+	return strings.ToUpper(parts[1][:1]) + parts[1][1:] + parts[len(parts)-1]
 }
 
 func aminoName(m protoreflect.MessageDescriptor) string {
@@ -180,28 +192,26 @@ func tsProp(name string) string {
 	return strings.Join(parts, "")
 }
 
-func kind(f protoreflect.FieldDescriptor) string {
+func kind(f protoreflect.FieldDescriptor) (string, error) {
 	switch f.Kind() {
 	case protoreflect.StringKind:
-		return "string"
+		return "string", nil
 	case protoreflect.BoolKind:
-		return "bool"
+		return "bool", nil
 	case protoreflect.BytesKind:
-		return "bytes"
+		return "bytes", nil
 	case protoreflect.EnumKind:
-		return "enum"
+		return "enum", nil
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
-		return "int32"
+		return "int32", nil
 	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
-		return "uint32"
+		return "uint32", nil
 	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
-		return "int64"
+		return "int64", nil
 	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		return "uint64"
+		return "uint64", nil
 	case protoreflect.MessageKind:
-		return "message"
+		return "message", nil
 	}
-	fmt.Fprintf(os.Stderr, "tsamino: %s: unsupported kind %s\n", f.FullName(), f.Kind())
-	os.Exit(1)
-	return ""
+	return "", fmt.Errorf("%s: unsupported kind %s (the TypeScript amino converter knows no rule for it)", f.FullName(), f.Kind())
 }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
@@ -59,7 +61,8 @@ running node (--node), the JSON a wallet or the Cosmos chain registry needs:
   --format assetlist        chain-registry assetlist.json
 
 The chain id and the bank denom metadata of the staking denom come from the chain; the
-endpoints from --rpc, --rest and --grpc (what the wallet will call).`,
+endpoints from --rpc, --rest and --grpc (what the wallet will call), by default the listeners
+in the node home's config.toml and app.toml (then 127.0.0.1:26657, :1317, :9090).`,
 		Example: `  crucibled chain-info --format keplr --home ./build/testnet/node0 > keplr.json
   crucibled chain-info --format chain-registry --node tcp://127.0.0.1:26657 --rpc https://rpc.example --rest https://api.example`,
 		Args: cobra.NoArgs,
@@ -109,6 +112,31 @@ func readChainInfo(cmd *cobra.Command) (ChainInfo, error) {
 	info.RPC, _ = f.GetString(flagRPC)
 	info.REST, _ = f.GetString(flagREST)
 	info.GRPC, _ = f.GetString(flagGRPC)
+	// Endpoints not given: the node home's own listeners (config.toml [rpc] laddr, app.toml
+	// [api] address and [grpc] address), as a wallet on this machine reaches them.
+	home, _ := f.GetString(flags.FlagHome)
+	for _, d := range []struct {
+		flag, file, key, scheme string
+		dst                     *string
+	}{
+		{flagRPC, "config.toml", "rpc.laddr", "http://", &info.RPC},
+		{flagREST, "app.toml", "api.address", "http://", &info.REST},
+		{flagGRPC, "app.toml", "grpc.address", "", &info.GRPC},
+	} {
+		if f.Changed(d.flag) {
+			continue
+		}
+		v := viper.New()
+		v.SetConfigFile(filepath.Join(home, "config", d.file))
+		if v.ReadInConfig() != nil {
+			continue
+		}
+		if addr := v.GetString(d.key); addr != "" {
+			addr = strings.TrimPrefix(addr, "tcp://")
+			addr = strings.Replace(addr, "0.0.0.0:", "127.0.0.1:", 1)
+			*d.dst = d.scheme + addr
+		}
+	}
 	gp, _ := f.GetFloat64Slice(flagGasPrices)
 	if len(gp) != 3 {
 		return info, fmt.Errorf("--%s wants three prices (low,average,high), got %d", flagGasPrices, len(gp))
