@@ -9,11 +9,12 @@
 #   2. npm ci in clients/ts when node_modules is missing (ts-proto, the plugin);
 #   3. buf generate with clients/ts/buf.gen.ts.yaml (ts-proto, imports included);
 #   4. go run ./scripts/tsamino > registry.ts (registry entries + amino-JSON schema).
+# TS_OUT (optional) writes elsewhere than clients/ts/src/generated.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 TOOLS_BIN=${TOOLS_BIN:-$ROOT/.tools/bin}
-OUT=clients/ts/src/generated
+OUT=${TS_OUT:-clients/ts/src/generated}   # scripts/protocheck.sh points TS_OUT at a temp dir
 
 if [[ ! -x $TOOLS_BIN/buf || ! -d third_party/proto ]]; then
   bash scripts/protocgen.sh

@@ -78,6 +78,19 @@ test("a tenant rents a GPU through the TypeScript client", { skip }, async (t) =
     assert.equal(await aliceD.getChainId(), process.env.CRUCIBLE_CHAIN_ID);
   });
 
+  await t.test("an account created after genesis (account number >= 2^63) signs with CosmJS 0.39", async () => {
+    const fresh = await DirectSecp256k1HdWallet.generate(12, { prefix: "cru" });
+    const [{ address: addr }] = await fresh.getAccounts();
+    const sent = await aliceD.sendTokens(alice, addr, [{ denom: "ucru", amount: "1000000" }], defaultFee);
+    assert.equal(sent.code, 0, sent.rawLog);
+    const acct = await aliceD.getAccount(addr);
+    assert.ok(acct && acct.accountNumber >= 2n ** 63n, `account number ${acct?.accountNumber}`);
+    t.diagnostic(`post-genesis account number ${acct!.accountNumber}`);
+    const freshClient = await connect(fresh);
+    const back = await freshClient.sendTokens(addr, alice, [{ denom: "ucru", amount: "1" }], defaultFee);
+    assert.equal(back.code, 0, back.rawLog);
+  });
+
   const gpu = { uuid: "GPU-ts-0", model: "NVIDIA H100 80GB HBM3", class: "h100", memoryMib: 81559n };
   await t.test("amino-JSON: bob registers a provider (attributes absent)", async () => {
     const { params } = await query.crucible.provider.Params({});

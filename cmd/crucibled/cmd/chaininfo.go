@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
@@ -116,22 +116,17 @@ func readChainInfo(cmd *cobra.Command) (ChainInfo, error) {
 	// [api] address and [grpc] address), as a wallet on this machine reaches them.
 	home, _ := f.GetString(flags.FlagHome)
 	for _, d := range []struct {
-		flag, file, key, scheme string
-		dst                     *string
+		flag, file, section, key, scheme string
+		dst                              *string
 	}{
-		{flagRPC, "config.toml", "rpc.laddr", "http://", &info.RPC},
-		{flagREST, "app.toml", "api.address", "http://", &info.REST},
-		{flagGRPC, "app.toml", "grpc.address", "", &info.GRPC},
+		{flagRPC, "config.toml", "rpc", "laddr", "http://", &info.RPC},
+		{flagREST, "app.toml", "api", "address", "http://", &info.REST},
+		{flagGRPC, "app.toml", "grpc", "address", "", &info.GRPC},
 	} {
 		if f.Changed(d.flag) {
 			continue
 		}
-		v := viper.New()
-		v.SetConfigFile(filepath.Join(home, "config", d.file))
-		if v.ReadInConfig() != nil {
-			continue
-		}
-		if addr := v.GetString(d.key); addr != "" {
+		if addr := tomlString(filepath.Join(home, "config", d.file), d.section, d.key); addr != "" {
 			addr = strings.TrimPrefix(addr, "tcp://")
 			addr = strings.Replace(addr, "0.0.0.0:", "127.0.0.1:", 1)
 			*d.dst = d.scheme + addr
@@ -302,4 +297,26 @@ func ChainRegistryAssetList(c ChainInfo) map[string]any {
 			"symbol":      c.Metadata.Symbol,
 		}},
 	}
+}
+
+// tomlString reads a string value `key = "..."` of [section] in the TOML files CometBFT and the
+// SDK write (flat sections, one key a line); "" when the file or the key is missing.
+func tomlString(path, section, key string) string {
+	bz, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	cur := ""
+	for _, line := range strings.Split(string(bz), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
+			cur = strings.Trim(line, "[]")
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if ok && cur == section && strings.TrimSpace(k) == key {
+			return strings.Trim(strings.TrimSpace(v), `"`)
+		}
+	}
+	return ""
 }
