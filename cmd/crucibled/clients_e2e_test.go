@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,9 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cosmos/cosmos-sdk/crypto/hd"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/crucible-network/crucible/sidecar/api"
+	"github.com/crucible-network/crucible/sidecar/config"
+	"github.com/crucible-network/crucible/sidecar/runner"
 	"github.com/crucible-network/crucible/testutil/procnet"
 )
 
@@ -97,7 +103,7 @@ func TestClientsAgainstALocalnet(t *testing.T) {
 	// Wallet files, from the genesis and from the running node.
 	for _, args := range [][]string{
 		{"chain-info", "--format", "keplr"},
-		{"chain-info", "--format", "keplr", "--node", node.RPC},
+		{"chain-info", "--format", "keplr", "--from-node", node.RPC},
 	} {
 		out, err := cli.Run(args...)
 		if err != nil {
@@ -127,7 +133,7 @@ func TestClientsAgainstALocalnet(t *testing.T) {
 		"chain-registry": `"chain_id": "` + net.Layout.ChainID + `"`,
 		"assetlist":      `"display": "cru"`,
 	} {
-		out, err := cli.Run("chain-info", "--format", format, "--node", node.RPC)
+		out, err := cli.Run("chain-info", "--format", format, "--from-node", node.RPC)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,6 +184,8 @@ func TestClientsAgainstALocalnet(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("tsc: %v\n%s", err, out)
 	}
+	sidecarURL := startTenantAPI(t, summary.Mnemonics["alice"])
+
 	start := time.Now()
 	tests, err := filepath.Glob(filepath.Join(tsDir, "dist", "test", "*.test.js"))
 	if err != nil || len(tests) == 0 {
@@ -191,6 +199,8 @@ func TestClientsAgainstALocalnet(t *testing.T) {
 		"CRUCIBLE_CHAIN_ID="+net.Layout.ChainID,
 		"CRUCIBLE_MNEMONICS="+string(mn),
 		"CRUCIBLE_SIDECAR_VECTOR="+sidecarVector(t),
+		"CRUCIBLE_SIDECAR_URL="+sidecarURL,
+		"CRUCIBLE_SIDECAR_MANIFEST="+string(sidecarManifest),
 	)
 	out, err := run.CombinedOutput()
 	t.Logf("node --test (%s):\n%s", time.Since(start).Round(time.Millisecond), out)
@@ -225,4 +235,45 @@ func sidecarVector(t *testing.T) string {
 	v["signature"] = base64.StdEncoding.EncodeToString(sig)
 	bz, _ := json.Marshal(v)
 	return string(bz)
+}
+
+// sidecarManifest is the job the TypeScript test submits to the tenant API.
+var sidecarManifest = []byte(`{"command":["/bin/sh","-c","echo hello from the typescript client"]}`)
+
+// sidecarLeases says lease 1 is the tenant's, active, for sidecarManifest.
+type sidecarLeases struct{ tenant string }
+
+func (l sidecarLeases) LeaseTenant(_ context.Context, id uint64) (string, []string, []byte, bool, error) {
+	if id != 1 {
+		return "", nil, nil, false, fmt.Errorf("lease %d: %w", id, api.ErrLeaseNotFound)
+	}
+	mh := sha256.Sum256(sidecarManifest)
+	return l.tenant, []string{"GPU-sim-0"}, mh[:], true, nil
+}
+
+// startTenantAPI serves the sidecar's tenant API (its real server and job runner; the lease
+// lookup answers lease 1 for the tenant with this mnemonic) on 127.0.0.1 for the test.
+func startTenantAPI(t *testing.T, mnemonic string) string {
+	derived, err := hd.Secp256k1.Derive()(mnemonic, "", sdk.GetConfig().GetFullBIP44Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant, err := api.Address(hd.Secp256k1.Generate()(derived).PubKey().(*secp256k1.PubKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcfg := config.TestRunnerConfig()
+	rcfg.WorkDir = t.TempDir()
+	rn, err := runner.New(rcfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rn.Close() })
+	srv, err := api.New(config.TestAPIConfig(), sidecarLeases{tenant: tenant}, rn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return ts.URL
 }

@@ -4,8 +4,9 @@
 // and the signature is secp256k1 over SHA256(digest), where digest =
 //   SHA256("crucible-tenant-api/v1\n" + method + "\n" + target + "\n" + ts + "\n" + nonce + "\n" + hex(SHA256(body)))
 // (Cosmos keys hash once more before ECDSA, so the signed 32 bytes are SHA256(digest)).
-import { Random, Secp256k1, Secp256k1Signature, sha256 } from "@cosmjs/crypto";
-import { toBase64, toHex, toUtf8 } from "@cosmjs/encoding";
+import { makeCosmoshubPath, rawSecp256k1PubkeyToRawAddress } from "@cosmjs/amino";
+import { Bip39, EnglishMnemonic, Random, Secp256k1, Secp256k1Signature, sha256, Slip10, Slip10Curve } from "@cosmjs/crypto";
+import { toBase64, toBech32, toHex, toUtf8 } from "@cosmjs/encoding";
 
 export const signDomain = "crucible-tenant-api/v1";
 
@@ -21,6 +22,14 @@ export interface TenantKey {
   pubkey: Uint8Array;
   /** 32-byte private key */
   privkey: Uint8Array;
+}
+
+/** tenantKeyFromMnemonic derives the account key (m/44'/118'/0'/0/index, as crucibled keys) of a mnemonic. */
+export async function tenantKeyFromMnemonic(mnemonic: string, index = 0, prefix = "cru"): Promise<TenantKey> {
+  const seed = await Bip39.mnemonicToSeed(new EnglishMnemonic(mnemonic));
+  const { privkey } = Slip10.derivePath(Slip10Curve.Secp256k1, seed, makeCosmoshubPath(index));
+  const pubkey = Secp256k1.compressPubkey((await Secp256k1.makeKeypair(privkey)).pubkey);
+  return { address: toBech32(prefix, rawSecp256k1PubkeyToRawAddress(pubkey)), pubkey, privkey };
 }
 
 /** signHeaders returns the five headers that sign a request to the tenant API. */

@@ -22,7 +22,9 @@ import {
   deposit,
   eventAttr,
   setupCrucibleExtension,
+  SidecarClient,
   signHeaders,
+  tenantKeyFromMnemonic,
   waitForBids,
 } from "../src";
 import { AccountState } from "../src/generated/crucible/escrow/v1/escrow";
@@ -45,6 +47,25 @@ test("sidecar tenant-API signature equals the Go signer's", { skip: process.env.
   );
   assert.equal(headers["X-Crucible-Pubkey"], v.pubkey);
   assert.equal(headers["X-Crucible-Signature"], v.signature);
+});
+
+test("the sidecar's tenant API: submit a job, follow it, read its logs", { skip: process.env.CRUCIBLE_SIDECAR_URL ? false : "no sidecar" }, async () => {
+  const mnemonics = JSON.parse(process.env.CRUCIBLE_MNEMONICS!);
+  const url = process.env.CRUCIBLE_SIDECAR_URL!;
+  const alice = new SidecarClient(url, await tenantKeyFromMnemonic(mnemonics.alice));
+  const manifest = new TextEncoder().encode(process.env.CRUCIBLE_SIDECAR_MANIFEST!);
+  await alice.submitManifest(1, manifest);
+  let state = "";
+  for (let i = 0; i < 100 && state !== "succeeded"; i++) {
+    state = ((await alice.status(1)) as { state: string }).state;
+    if (state === "failed") break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(state, "succeeded");
+  assert.match(await alice.logs(1), /hello from the typescript client/);
+  // another account is not the lease's tenant
+  const bob = new SidecarClient(url, await tenantKeyFromMnemonic(mnemonics.bob));
+  await assert.rejects(bob.status(1), /^Error: 40[13]/);
 });
 
 test("a tenant rents a GPU through the TypeScript client", { skip }, async (t) => {

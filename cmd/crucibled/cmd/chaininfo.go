@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
@@ -24,12 +26,13 @@ import (
 const (
 	flagFormat    = "format"
 	flagGenesis   = "genesis"
-	flagRPC       = "rpc"
-	flagREST      = "rest"
-	flagGRPC      = "grpc"
+	flagRPC       = "rpc-endpoint"
+	flagREST      = "rest-endpoint"
+	flagGRPC      = "grpc-endpoint"
 	flagChainName = "chain-name"
 	flagNetType   = "network-type"
-	flagGasPrices = "gas-prices"
+	flagGasPrices = "gas-price-steps"
+	flagFromNode  = "from-node"
 )
 
 // ChainInfo is what the wallet files are made from: read from a genesis file
@@ -54,17 +57,17 @@ func NewChainInfoCmd() *cobra.Command {
 		Use:   "chain-info",
 		Short: "Print wallet metadata: Keplr chain info, chain-registry chain.json or assetlist.json",
 		Long: `Prints, from a genesis file (--genesis, default <home>/config/genesis.json) or from a
-running node (--node), the JSON a wallet or the Cosmos chain registry needs:
+running node (--from-node), the JSON a wallet or the Cosmos chain registry needs:
 
   --format keplr            Keplr's chain info (window.keplr.experimentalSuggestChain(...))
   --format chain-registry   chain-registry chain.json
   --format assetlist        chain-registry assetlist.json
 
 The chain id and the bank denom metadata of the staking denom come from the chain; the
-endpoints from --rpc, --rest and --grpc (what the wallet will call), by default the listeners
+endpoints from --rpc-endpoint, --rest-endpoint and --grpc-endpoint (what the wallet will call), by default the listeners
 in the node home's config.toml and app.toml (then 127.0.0.1:26657, :1317, :9090).`,
 		Example: `  crucibled chain-info --format keplr --home ./build/testnet/node0 > keplr.json
-  crucibled chain-info --format chain-registry --node tcp://127.0.0.1:26657 --rpc https://rpc.example --rest https://api.example`,
+  crucibled chain-info --format chain-registry --from-node tcp://127.0.0.1:26657 --rpc-endpoint https://rpc.example --rest-endpoint https://api.example`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			info, err := readChainInfo(cmd)
@@ -92,8 +95,8 @@ in the node home's config.toml and app.toml (then 127.0.0.1:26657, :1317, :9090)
 		},
 	}
 	cmd.Flags().String(flagFormat, "keplr", "keplr | chain-registry | assetlist")
-	cmd.Flags().String(flagGenesis, "", "genesis file to read (default: <home>/config/genesis.json); ignored with --node")
-	cmd.Flags().String(flags.FlagNode, "", "read the chain id and denom metadata from this running node (tcp://host:port) instead of a genesis")
+	cmd.Flags().String(flagGenesis, "", "genesis file to read (default: <home>/config/genesis.json); ignored with --from-node")
+	cmd.Flags().String(flagFromNode, "", "read the chain id and denom metadata from this running node (tcp://host:port) instead of a genesis")
 	cmd.Flags().String(flags.FlagHome, app.DefaultNodeHome, "node home (for the default genesis)")
 	cmd.Flags().String(flagRPC, "http://127.0.0.1:26657", "CometBFT RPC endpoint the wallet calls")
 	cmd.Flags().String(flagREST, "http://127.0.0.1:1317", "REST (API server) endpoint the wallet calls")
@@ -140,11 +143,8 @@ func readChainInfo(cmd *cobra.Command) (ChainInfo, error) {
 
 	bondDenom := app.BondDenom
 	var metas []banktypes.Metadata
-	if node, _ := f.GetString(flags.FlagNode); node != "" {
-		clientCtx, err := client.GetClientQueryContext(cmd)
-		if err != nil {
-			return info, err
-		}
+	if node, _ := f.GetString(flagFromNode); node != "" {
+		clientCtx := client.GetClientContextFromCmd(cmd)
 		rpc, err := client.NewClientFromNode(node)
 		if err != nil {
 			return info, err
@@ -156,6 +156,9 @@ func readChainInfo(cmd *cobra.Command) (ChainInfo, error) {
 		}
 		info.ChainID = st.NodeInfo.Network
 		res, err := banktypes.NewQueryClient(clientCtx).DenomMetadata(cmd.Context(), &banktypes.QueryDenomMetadataRequest{Denom: bondDenom})
+		if err != nil && status.Code(err) != codes.NotFound {
+			return info, fmt.Errorf("denom metadata of %s from %s: %w", bondDenom, node, err)
+		}
 		if err == nil {
 			metas = append(metas, res.Metadata)
 		}
