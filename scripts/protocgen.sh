@@ -168,7 +168,9 @@ query_paths=()
 while IFS= read -r f; do query_paths+=(--path "$f"); done < <(find proto/crucible -name query.proto | LC_ALL=C sort)
 buf generate --template proto/buf.gen.swagger.yaml "${query_paths[@]}" -o "$TMP/openapi" || die "buf generate (OpenAPI) failed"
 mkdir -p "$SRC/$(dirname "$OPENAPI")"
-cp "$TMP/openapi/crucible.swagger.json" "$SRC/$OPENAPI"
+# protoc-gen-swagger titles a merged spec after its first file; name it after the API instead.
+sed -e '0,/"title": "[^"]*"/s//"title": "Crucible REST API: queries of x\/market, x\/provider, x\/escrow, x\/attest"/' \
+  "$TMP/openapi/crucible.swagger.json" >"$SRC/$OPENAPI"
 
 # Copy <module path>/... into GO_OUT, leaving files whose content did not change untouched.
 changed=0
