@@ -210,7 +210,8 @@ func displayExponent(m banktypes.Metadata) uint32 {
 	return 0
 }
 
-func round4(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+// roundPrice drops float noise from gas prices (6 decimals).
+func roundPrice(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
 // KeplrChainInfo is Keplr's ChainInfo (experimentalSuggestChain).
 func KeplrChainInfo(c ChainInfo) map[string]any {
@@ -224,7 +225,7 @@ func KeplrChainInfo(c ChainInfo) map[string]any {
 		"coinDenom":        c.Metadata.Symbol,
 		"coinMinimalDenom": c.Metadata.Base,
 		"coinDecimals":     displayExponent(c.Metadata),
-		"gasPriceStep":     map[string]float64{"low": round4(c.GasPrices[0]), "average": round4(c.GasPrices[1]), "high": round4(c.GasPrices[2])},
+		"gasPriceStep":     map[string]float64{"low": roundPrice(c.GasPrices[0]), "average": roundPrice(c.GasPrices[1]), "high": roundPrice(c.GasPrices[2])},
 	}
 	return map[string]any{
 		"chainId":   c.ChainID,
@@ -267,10 +268,10 @@ func ChainRegistryChain(c ChainInfo) map[string]any {
 		"slip44":        sdk.CoinType,
 		"fees": map[string]any{"fee_tokens": []map[string]any{{
 			"denom":               c.Metadata.Base,
-			"fixed_min_gas_price": round4(c.GasPrices[0]),
-			"low_gas_price":       round4(c.GasPrices[0]),
-			"average_gas_price":   round4(c.GasPrices[1]),
-			"high_gas_price":      round4(c.GasPrices[2]),
+			"fixed_min_gas_price": roundPrice(c.GasPrices[0]),
+			"low_gas_price":       roundPrice(c.GasPrices[0]),
+			"average_gas_price":   roundPrice(c.GasPrices[1]),
+			"high_gas_price":      roundPrice(c.GasPrices[2]),
 		}}},
 		"staking": map[string]any{"staking_tokens": []map[string]string{{"denom": c.Metadata.Base}}},
 		"codebase": map[string]any{
