@@ -16,7 +16,7 @@ LDFLAGS := -X $(SDK_VERSION_PKG).Name=crucible \
            -X $(SDK_VERSION_PKG).Version=$(VERSION) \
            -X $(SDK_VERSION_PKG).Commit=$(COMMIT)
 
-.PHONY: all build install test test-short bench fuzz lint proto-gen proto-check localnet localnet-multi demo clean
+.PHONY: all build install test test-short bench fuzz lint proto-gen proto-check ts-gen ts-deps localnet localnet-multi demo clean
 
 all: build
 
@@ -29,8 +29,8 @@ build:
 install:
 	$(GO) install -ldflags '$(LDFLAGS)' ./cmd/crucibled ./cmd/crucible-sidecar
 
-## test: every test, including in-process chains and the 4-validator localnet
-test:
+## test: every test, including in-process chains, the 4-validator localnet and the TypeScript client
+test: ts-deps
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 
 ## test-short: unit tests only (skips tests that start chains or processes)
@@ -60,6 +60,16 @@ proto-gen:
 ## proto-check: fail when the committed generated code is stale
 proto-check:
 	bash scripts/protocheck.sh
+
+## ts-gen: regenerate the TypeScript client's types, registry and amino schema (clients/ts/src/generated)
+ts-gen:
+	bash scripts/tsgen.sh
+
+## ts-deps: the TypeScript client's npm packages (npm ci, once) when npm is installed
+ts-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+	  [ -x clients/ts/node_modules/.bin/tsc ] || (cd clients/ts && npm ci --no-audit --no-fund); \
+	else echo "ts-deps: npm not found: the TypeScript client's tests will be skipped"; fi
 
 ## localnet: one validator on 127.0.0.1 in a temporary home, until Ctrl-C
 localnet: build

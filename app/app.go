@@ -87,6 +87,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/x/upgrade"
 	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
+
+	"github.com/crucible-network/crucible/app/openapi"
 )
 
 // maccPerms lists every module account and what it may do with coins.
@@ -273,6 +275,7 @@ func New(
 	app.BasicModuleManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
 		genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),
 		govtypes.ModuleName:     gov.NewAppModuleBasic([]govclient.ProposalHandler{}),
+		banktypes.ModuleName:    bankBasic{bank.NewAppModule(appCodec, app.BankKeeper, app.AccountKeeper, nil)},
 	})
 	app.BasicModuleManager.RegisterLegacyAminoCodec(legacyAmino)
 	app.BasicModuleManager.RegisterInterfaces(interfaceRegistry)
@@ -438,8 +441,15 @@ func (app *App) AutoCliOpts() autocli.AppOptions {
 }
 
 // RegisterAPIRoutes registers the REST (gRPC-gateway) routes of every module.
-func (app *App) RegisterAPIRoutes(apiSvr *api.Server, _ config.APIConfig) {
+// With the swagger flag on, /swagger/ serves the OpenAPI specs of Crucible's
+// queries and the SDK's.
+func (app *App) RegisterAPIRoutes(apiSvr *api.Server, apiConfig config.APIConfig) {
 	clientCtx := apiSvr.ClientCtx
+	if apiConfig.Swagger {
+		if err := openapi.RegisterRoutes(apiSvr.Router); err != nil {
+			panic(err)
+		}
+	}
 	authtx.RegisterGRPCGatewayRoutes(clientCtx, apiSvr.GRPCGatewayRouter)
 	cmtservice.RegisterGRPCGatewayRoutes(clientCtx, apiSvr.GRPCGatewayRouter)
 	nodeservice.RegisterGRPCGatewayRoutes(clientCtx, apiSvr.GRPCGatewayRouter)

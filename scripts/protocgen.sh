@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates the Go code (gogoproto + gRPC + grpc-gateway v1) for every .proto under
-# proto/crucible, fully offline once the Go modules are in the module cache (the Buf Schema
+# proto/crucible, and the OpenAPI spec of its queries (app/openapi/crucible.swagger.json), fully offline once the Go modules are in the module cache (the Buf Schema
 # Registry is never contacted).
 #
 #   bash scripts/protocgen.sh       # regenerate into the repository (= make proto-gen)
@@ -76,6 +76,7 @@ install_tool() {
 install_tool buf github.com/bufbuild/buf/cmd/buf "$BUF_VERSION"
 install_tool protoc-gen-gocosmos github.com/cosmos/gogoproto/protoc-gen-gocosmos "$GOGOPROTO_VERSION"
 install_tool protoc-gen-grpc-gateway github.com/grpc-ecosystem/grpc-gateway/protoc-gen-grpc-gateway "$GRPC_GATEWAY_VERSION"
+install_tool protoc-gen-swagger github.com/grpc-ecosystem/grpc-gateway/protoc-gen-swagger "$GRPC_GATEWAY_VERSION"
 export PATH="$TOOLS_BIN:$PATH"
 
 gogo_in_gomod=$(go list -m -f '{{.Version}}' github.com/cosmos/gogoproto 2>/dev/null) || gogo_in_gomod=""
@@ -158,6 +159,18 @@ if [[ -n $stray ]]; then
 fi
 SRC=$GEN/$MODULE_PATH
 [[ -d $SRC ]] || die "buf generate produced nothing under $MODULE_PATH"
+
+# The OpenAPI spec of every Crucible query, one merged file, embedded by app/openapi and
+# served at /swagger/ (protoc-gen-swagger, proto/buf.gen.swagger.yaml).
+OPENAPI=app/openapi/crucible.swagger.json
+log "buf generate OpenAPI -> $OPENAPI"
+query_paths=()
+while IFS= read -r f; do query_paths+=(--path "$f"); done < <(find proto/crucible -name query.proto | LC_ALL=C sort)
+buf generate --template proto/buf.gen.swagger.yaml "${query_paths[@]}" -o "$TMP/openapi" || die "buf generate (OpenAPI) failed"
+mkdir -p "$SRC/$(dirname "$OPENAPI")"
+# protoc-gen-swagger titles a merged spec after its first file; name it after the API instead.
+sed -e '0,/"title": "[^"]*"/s//"title": "Crucible REST API: queries of x\/market, x\/provider, x\/escrow, x\/attest"/' \
+  "$TMP/openapi/crucible.swagger.json" >"$SRC/$OPENAPI"
 
 # Copy <module path>/... into GO_OUT, leaving files whose content did not change untouched.
 changed=0

@@ -10,7 +10,8 @@
 #   - is extra: a *.pb.go / *.pb.gw.go under x/ whose "// source:" header names one of our
 #     protos (crucible/...) but which this generation did not produce (proto removed or
 #     renamed, or its go_package moved).
-# It also fails when a .proto under proto/ is not in `buf format` style (fix: .tools/bin/buf
+# It also checks the TypeScript client's generated code (clients/ts/src/generated, make ts-gen)
+# when clients/ts/node_modules is installed, and fails when a .proto under proto/ is not in `buf format` style (fix: .tools/bin/buf
 # format -w proto; formatting never changes the generated code).
 # It compares the working tree, so on a clean checkout (CI) it checks the committed code; run
 # `git status` too if you have uncommitted edits. buf lint runs as part of the generation.
@@ -76,6 +77,22 @@ if [[ ${#stale[@]} -gt 0 ]]; then
   for f in "${stale[@]}"; do
     diff -u "$ROOT/$f" "$out/$f" | head -n 60 >&2 || true
   done
+fi
+
+# The TypeScript client's generated code (make ts-gen), when its npm packages are installed.
+if [[ -x $ROOT/clients/ts/node_modules/.bin/protoc-gen-ts_proto ]]; then
+  if ! TS_OUT=$TMP/ts bash "$ROOT/scripts/tsgen.sh" 2>"$TMP/tslog"; then
+    cat "$TMP/tslog" >&2
+    echo "protocheck: scripts/tsgen.sh failed" >&2
+    exit 1
+  fi
+  if ! diff -r "$TMP/ts" "$ROOT/clients/ts/src/generated" >"$TMP/ts.diff"; then
+    echo "protocheck: clients/ts/src/generated is stale (run make ts-gen and commit it):" >&2
+    head -n 40 "$TMP/ts.diff" >&2
+    fail=1
+  fi
+else
+  echo "protocheck: clients/ts/node_modules missing: TypeScript generated code not checked (cd clients/ts && npm ci)" >&2
 fi
 
 if [[ $(( ${#stale[@]} + ${#missing[@]} + ${#extra[@]} )) -gt 0 ]]; then

@@ -231,6 +231,13 @@ func InitFiles(opts Options) (*Layout, error) {
 		appCfg.GRPC.Enable = true
 		appCfg.GRPC.Address = node.GRPCAddress()
 		appCfg.Telemetry.Enabled = false //nolint:staticcheck // the SDK's telemetry section is deprecated but still read
+		if opts.Localnet {
+			// Browser apps on localhost may call a localnet's REST API (the SDK's CORS switch
+			// allows every origin: fine on loopback, never on a public node) and read its
+			// OpenAPI spec at /swagger/.
+			appCfg.API.EnableUnsafeCORS = true
+			appCfg.API.Swagger = true
+		}
 		srvconfig.WriteConfigFile(filepath.Join(home, "config", "app.toml"), appCfg)
 		if err := writeClientConfig(home, opts.ChainID, node.RPCAddress()); err != nil {
 			return nil, err
@@ -332,6 +339,10 @@ func InitFiles(opts Options) (*Layout, error) {
 	return layout, nil
 }
 
+// LocalCORSOrigins are the browser origins a localnet's CometBFT RPC answers:
+// any port of localhost and 127.0.0.1, over http and https.
+var LocalCORSOrigins = []string{"http://localhost:*", "https://localhost:*", "http://127.0.0.1:*", "https://127.0.0.1:*"}
+
 func cometConfig(opts Options, node Node) *cmtcfg.Config {
 	cfg := cmtcfg.DefaultConfig()
 	cfg.SetRoot(node.Home)
@@ -344,6 +355,10 @@ func cometConfig(opts Options, node Node) *cmtcfg.Config {
 	cfg.P2P.PexReactor = false
 	cfg.RPC.ListenAddress = node.RPCAddress()
 	cfg.RPC.PprofListenAddress = ""
+	if opts.Localnet {
+		// CometBFT RPC (and its websocket) for browser apps served from localhost.
+		cfg.RPC.CORSAllowedOrigins = LocalCORSOrigins
+	}
 	cfg.ProxyApp = fmt.Sprintf("tcp://%s:%d", opts.Host, node.P2PPort+4)
 	cfg.Instrumentation.Prometheus = false
 	return cfg

@@ -57,6 +57,7 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.App) {
 		txCommand(),
 		keys.Commands(),
 		NewTenantCmd(),
+		NewChainInfoCmd(),
 	)
 }
 
