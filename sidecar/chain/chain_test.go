@@ -185,7 +185,7 @@ func TestFollowDeliversTypedEvents(t *testing.T) {
 			switch e := e.(type) {
 			case chain.OrderCreated:
 				if e.Order.Id == order.Id {
-					created = e.Order.Spec.Gpu.Class == "H100" && e.Height.EventHeight() == order.CreatedHeight && e.Order.MaxPricePerBlock.Amount.Int64() == 5000
+					created = e.Order.Spec.Gpu.Class == "h100" && e.Height.EventHeight() == order.CreatedHeight && e.Order.MaxPricePerBlock.Amount.Int64() == 5000
 				}
 			case chain.OrderCancelled:
 				cancelled = cancelled || e.OrderID == order.Id

@@ -71,7 +71,7 @@ func TestRegisterThenStartBidsThroughHotKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Gpus) != 2 || p.Gpus[0].Class != "H100" || p.Region != "us" || p.HostUri != "https://gpu.example:8443" || len(p.Attributes) != 1 {
+	if len(p.Gpus) != 2 || p.Gpus[0].Class != "h100" || p.Region != "us" || p.HostUri != "https://gpu.example:8443" || len(p.Attributes) != 1 {
 		t.Fatalf("provider %+v", p)
 	}
 
