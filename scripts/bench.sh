@@ -132,7 +132,7 @@ gobench sidecar ./sidecar/e2e '^BenchmarkSidecarLatency$' 1x
 
 # The proof of compute's soundness table: provider strategies with a capacity
 # model through the whole app (app/soundness_test.go). SOUNDNESS_SEEDS runs
-# per cheating strategy (default 20; 5 in a quick run).
+# per cheating strategy (default 10; 5 in a quick run).
 [[ $QUICK == 1 ]] && export SOUNDNESS_SEEDS=${SOUNDNESS_SEEDS:-5}
 gobench soundness ./app '^BenchmarkSoundness$' 1x
 
