@@ -62,6 +62,9 @@ type Options struct {
 	BasePort      int           // node i uses BasePort+10*i+{0 p2p,1 rpc,2 grpc,3 api}; 0 picks free ports
 	TimeoutCommit time.Duration // pause after each block; default 1s
 	MinGasPrices  string        // default "0ucru" (tests pay no fees)
+	// GenesisTime, when set, is the genesis time (default: now). In-memory
+	// chains (testutil/apptest) then run on a reproducible header time.
+	GenesisTime time.Time
 	// ValidatorCoins funds each validator's operator account; StakeTokens of
 	// it (in the bond denom) are self-delegated in the gentx.
 	ValidatorCoins sdk.Coins
@@ -303,6 +306,9 @@ func InitFiles(opts Options) (*Layout, error) {
 		return nil, err
 	}
 	genTime := cmttime.Now()
+	if !opts.GenesisTime.IsZero() {
+		genTime = opts.GenesisTime.UTC()
+	}
 	for i, node := range layout.Nodes {
 		appGenesis := genutiltypes.AppGenesis{ChainID: opts.ChainID, AppState: stateJSON,
 			Consensus: &genutiltypes.ConsensusGenesis{}}
