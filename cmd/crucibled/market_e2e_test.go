@@ -22,6 +22,10 @@ func TestMarketplaceThroughTheCLI(t *testing.T) {
 		t.Skip("starts a validator process")
 	}
 	net := procnet.New(t, bin, t.TempDir(), 1, "--accounts", "alice,bob,carol")
+	// No sidecar answers challenges in this walk: a missed challenge would
+	// (rightly) refund the tenant for the unproven blocks and move the
+	// balances this test reconciles to the coin.
+	net.NoChallenges()
 	net.StartAll()
 	net.WaitHeight(0, 2, 60*time.Second)
 	cli := net.CLI(0)

@@ -252,3 +252,59 @@ func (n *Net) WaitHeight(i int, h int64, timeout time.Duration) int64 {
 
 // Home is node i's home directory.
 func (n *Net) Home(i int) string { return n.Layout.Nodes[i].Home }
+
+// EditGenesis rewrites every node's genesis before the processes start:
+// edit receives the app state (module name -> JSON) and may change it.
+func (n *Net) EditGenesis(edit func(appState map[string]json.RawMessage) error) {
+	n.t.Helper()
+	for _, node := range n.Layout.Nodes {
+		path := filepath.Join(node.Home, "config", "genesis.json")
+		bz, err := os.ReadFile(path)
+		if err != nil {
+			n.t.Fatal(err)
+		}
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal(bz, &doc); err != nil {
+			n.t.Fatal(err)
+		}
+		var state map[string]json.RawMessage
+		if err := json.Unmarshal(doc["app_state"], &state); err != nil {
+			n.t.Fatal(err)
+		}
+		if err := edit(state); err != nil {
+			n.t.Fatal(err)
+		}
+		if doc["app_state"], err = json.Marshal(state); err != nil {
+			n.t.Fatal(err)
+		}
+		if bz, err = json.MarshalIndent(doc, "", "  "); err != nil {
+			n.t.Fatal(err)
+		}
+		if err := os.WriteFile(path, bz, 0o600); err != nil {
+			n.t.Fatal(err)
+		}
+	}
+}
+
+// NoChallenges sets x/attest's challenge rate to 0 in every node's genesis:
+// for walks that test the marketplace with no sidecar answering challenges
+// (a missed challenge refunds the tenant, which would move their balances).
+func (n *Net) NoChallenges() {
+	n.EditGenesis(func(state map[string]json.RawMessage) error {
+		var attest map[string]json.RawMessage
+		if err := json.Unmarshal(state["attest"], &attest); err != nil {
+			return err
+		}
+		var params map[string]json.RawMessage
+		if err := json.Unmarshal(attest["params"], &params); err != nil {
+			return err
+		}
+		params["challenge_rate_bps"] = json.RawMessage(`0`)
+		var err error
+		if attest["params"], err = json.Marshal(params); err != nil {
+			return err
+		}
+		state["attest"], err = json.Marshal(attest)
+		return err
+	})
+}
