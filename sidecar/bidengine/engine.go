@@ -84,6 +84,10 @@ type Config struct {
 	StartupGraceBlocks int64
 	// CatchUpRetry is the pause between failed catch-up attempts.
 	CatchUpRetry time.Duration
+	// CanBidClass, when set, says whether GPUs of a class may be bid: the
+	// prover must be able to answer the class's challenges in time
+	// (prover.ClassGate). Nil allows every class.
+	CanBidClass func(class string) bool
 }
 
 // Engine bids on orders. Build it with New and run it with Run.
@@ -556,6 +560,10 @@ func (e *Engine) plan(st *state, o markettypes.Order) (gpus []string, price sdk.
 	var cands []candidate
 	for i, g := range e.freeGPUs(st) {
 		if !markettypes.GPUMatches(spec.Gpu, g) {
+			continue
+		}
+		// A class the prover cannot answer in time is never bid.
+		if e.cfg.CanBidClass != nil && !e.cfg.CanBidClass(g.Class) {
 			continue
 		}
 		// The chain refuses GPUs not verified within the order's window.

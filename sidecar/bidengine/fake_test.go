@@ -245,3 +245,54 @@ func TestEngineDropsBidConfirmedAfterItsOrderClosed(t *testing.T) {
 		t.Fatalf("second message %v, want a bid on order 2 with %s", msgs[1], gpu)
 	}
 }
+
+// TestEngineBidsOnlyClassesItCanProve: GPUs of a class the prover cannot
+// answer in time (CanBidClass) are never bid, and an order asking for GPUs
+// verified recently is bid only with such GPUs.
+func TestEngineBidsOnlyClassesItCanProve(t *testing.T) {
+	const provider = "cru1ekwssejqkk5ep34vd4nxfxa7typfk4s2rcvpmg"
+	inv := simInventory(t, "gate", 2)
+	gpu0, gpu1 := "GPU-sim-gate-0", "GPU-sim-gate-1"
+	prov := providertypes.Provider{Owner: provider, Status: providertypes.ProviderStatusActive, Reputation: 5000,
+		Gpus: []providertypes.GPU{
+			{Uuid: gpu0, Model: h100, Class: "h100", MemoryMib: 81559, VerifiedHeight: 5},
+			{Uuid: gpu1, Model: h100, Class: "h100", MemoryMib: 81559},
+		}}
+	order := func(id uint64, within uint64) markettypes.Order {
+		return markettypes.Order{Id: id, Spec: markettypes.OrderSpec{Gpu: markettypes.GPUSpec{Class: "h100", Count: 1}, VerifiedWithinBlocks: within},
+			MaxPricePerBlock: sdk.NewInt64Coin("ucru", 2000), State: markettypes.OrderStateOpen, ExpiresHeight: 1000}
+	}
+	run := func(canBid func(string) bool, o markettypes.Order) []sdk.Msg {
+		fc := &fakeChain{events: make(chan chain.Event, 16), state: chain.State{Height: 10, Provider: prov, Registered: true}}
+		tx := &fakeTx{actor: provider}
+		e, err := bidengine.New(bidengine.Config{Provider: provider, Bid: bidConfig(), CanBidClass: canBid}, fc, tx, inv, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- e.Run(ctx) }()
+		fc.events <- chain.OrderCreated{Height: 11, Order: o}
+		fc.events <- chain.BlockDone{Height: 11}
+		fc.events <- chain.BlockDone{Height: 12}
+		time.Sleep(300 * time.Millisecond)
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		return tx.sent()
+	}
+	if msgs := run(func(c string) bool { return c != "h100" }, order(1, 0)); len(msgs) != 0 {
+		t.Fatalf("bid a class the prover cannot answer in time: %v", msgs)
+	}
+	msgs := run(nil, order(2, 100))
+	if len(msgs) != 1 {
+		t.Fatalf("sent %v, want one bid", msgs)
+	}
+	if bid := msgs[0].(*markettypes.MsgCreateBid); bid.GpuUuids[0] != gpu0 {
+		t.Fatalf("bid %v: only %s was verified within 100 blocks", bid, gpu0)
+	}
+	if msgs := run(nil, order(3, 1)); len(msgs) != 0 {
+		t.Fatalf("bid GPUs not verified within 1 block: %v", msgs)
+	}
+}

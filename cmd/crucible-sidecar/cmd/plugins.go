@@ -13,6 +13,7 @@ import (
 	"github.com/crucible-network/crucible/sidecar/prover"
 	"github.com/crucible-network/crucible/sidecar/responder"
 	"github.com/crucible-network/crucible/sidecar/runner"
+	attesttypes "github.com/crucible-network/crucible/x/attest/types"
 	markettypes "github.com/crucible-network/crucible/x/market/types"
 )
 
@@ -58,6 +59,9 @@ func builtinPlugins() Plugins {
 				return nil, fmt.Errorf("prover: %w", err)
 			}
 			d.Logger.Info("prover ready", "backend", p.Name())
+			if err := decideClasses(d, p); err != nil {
+				return nil, err
+			}
 			// The responder polls for challenges as often as the engine
 			// polls for blocks (--poll-interval).
 			return responder.New(d.Chain, d.Signer, p, d.Provider, d.Metrics, d.Logger).
@@ -161,4 +165,36 @@ func (r chainReader) GetLease(ctx context.Context, id uint64) (markettypes.Lease
 		return markettypes.Lease{}, err
 	}
 	return res.Lease, nil
+}
+
+// decideClasses fills d.Classes with the prover's decision for every GPU
+// class the chain defines: bid a class only if its proof fits the class's
+// commit deadline (x/attest params) with the prover's margin. The decision
+// is made once at start; restart the sidecar after governance changes the
+// classes.
+func decideClasses(d Deps, p prover.Prover) error {
+	if d.Classes == nil {
+		return nil
+	}
+	ctx := context.Background()
+	res, err := attesttypes.NewQueryClient(d.Chain.Conn()).Params(ctx, &attesttypes.QueryParamsRequest{})
+	if err != nil {
+		return fmt.Errorf("reading the chain's GPU classes: %w", err)
+	}
+	var classes []prover.ClassDeadline
+	for _, cs := range res.Params.ClassSizes {
+		classes = append(classes, prover.ClassDeadline{Class: cs.Class, Params: cs.ProofSize.PocParams(),
+			Deadline: time.Duration(res.Params.CommitDeadlineMs(cs)) * time.Millisecond})
+	}
+	if err := d.Classes.Decide(ctx, p, classes); err != nil {
+		return err
+	}
+	for _, c := range d.Classes.Decisions() {
+		if c.Bid() {
+			d.Logger.Info("class may be bid", "class", c.Class, "backend", c.Backend, "why", c.Reason)
+		} else {
+			d.Logger.Warn("class will not be bid: the prover cannot answer its challenges in time", "class", c.Class, "why", c.Reason)
+		}
+	}
+	return nil
 }

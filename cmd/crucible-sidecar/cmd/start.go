@@ -17,6 +17,7 @@ import (
 	"github.com/crucible-network/crucible/sidecar/config"
 	"github.com/crucible-network/crucible/sidecar/inventory"
 	"github.com/crucible-network/crucible/sidecar/metrics"
+	"github.com/crucible-network/crucible/sidecar/prover"
 )
 
 // Flags of the start command.
@@ -40,6 +41,10 @@ type Deps struct {
 	Metrics   *metrics.Metrics
 	Health    *metrics.Health
 	Logger    *slog.Logger
+	// Classes says which GPU classes may be bid: the challenge responder
+	// fills it with the prover's decisions (prover.Decide) before the bid
+	// engine starts; left undecided, every class may be bid.
+	Classes *prover.ClassGate
 }
 
 // Service is a long-running part of the sidecar. Run returns nil when ctx
@@ -151,7 +156,7 @@ func runStart(cmd *cobra.Command, plugins Plugins) error {
 	}
 	deps := Deps{
 		Config: cfg, Provider: signer.Actor(), Chain: client, Signer: signer, Inventory: inv,
-		Metrics: metrics.New(), Health: &metrics.Health{}, Logger: logger,
+		Metrics: metrics.New(), Health: &metrics.Health{}, Logger: logger, Classes: &prover.ClassGate{},
 	}
 	logger.Info("starting sidecar", "provider", deps.Provider, "hot_key", signer.Address().String(),
 		"authz", signer.UsesAuthz(), "chain_id", cfg.Chain.ChainID, "grpc", cfg.Chain.GRPCAddr, "rpc", cfg.Chain.RPCAddr,
@@ -191,7 +196,7 @@ func runStart(cmd *cobra.Command, plugins Plugins) error {
 		}
 	}
 
-	engine, err := bidengine.New(bidengine.Config{Provider: deps.Provider, Bid: cfg.Bid}, client, signer, inv,
+	engine, err := bidengine.New(bidengine.Config{Provider: deps.Provider, Bid: cfg.Bid, CanBidClass: deps.Classes.Allows}, client, signer, inv,
 		deps.Metrics, leases, logger)
 	if err != nil {
 		return err
