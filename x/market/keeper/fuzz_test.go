@@ -334,7 +334,7 @@ func runMarketProgram(t *testing.T, data []byte) {
 			if err := e.k.EndBlocker(e.ctx); err != nil {
 				t.Fatalf("step %d: EndBlocker at %d: %v", step, e.ctx.BlockHeight(), err)
 			}
-			ctx, write = e.ctx, func() {}
+			write = func() {}
 		case mOpEscrowDeposit:
 			msg := &escrowtypes.MsgDeposit{Depositor: pickAddr(), Id: pickID(), Amount: pickCoin(1)}
 			what = fmt.Sprintf("escrow deposit %+v", msg)
