@@ -70,7 +70,7 @@ func (k Keeper) createBid(ctx context.Context, params types.Params, provider sdk
 		return 0, errorsmod.Wrapf(types.ErrTooManyBids, "order %d has %d open bids", order.Id, len(open))
 	}
 
-	if err := k.checkProviderServes(ctx, provider, order.Spec, msg.GpuUuids, true); err != nil {
+	if err := k.checkProviderServes(ctx, provider, order.Spec, msg.GpuUuids); err != nil {
 		return 0, err
 	}
 
@@ -108,17 +108,17 @@ func (k Keeper) createBid(ctx context.Context, params types.Params, provider sdk
 }
 
 // checkProviderServes checks, against x/provider's registration and the GPUs
-// this module has leased out, that provider can serve spec with gpuUUIDs.
-// For a new bid (forBid) the provider's bond must also meet min_bond.
-func (k Keeper) checkProviderServes(ctx context.Context, provider sdk.AccAddress, spec types.OrderSpec, gpuUUIDs []string, forBid bool) error {
+// this module has leased out, that provider can serve spec with gpuUUIDs,
+// and that its bond meets x/provider's min_bond: at a new bid and again at
+// lease creation, since a provider slashed (or docked) below it after
+// bidding may not start a lease from its old open bid.
+func (k Keeper) checkProviderServes(ctx context.Context, provider sdk.AccAddress, spec types.OrderSpec, gpuUUIDs []string) error {
 	p, err := k.providers.GetRegistration(ctx, provider)
 	if err != nil {
 		return errorsmod.Wrapf(err, "provider %s", provider)
 	}
-	if forBid {
-		if err := k.providers.CheckMinBond(ctx, p.Bond); err != nil {
-			return errorsmod.Wrapf(err, "provider %s", provider)
-		}
+	if err := k.providers.CheckMinBond(ctx, p.Bond); err != nil {
+		return errorsmod.Wrapf(err, "provider %s", provider)
 	}
 	if err := types.MatchProvider(spec, p, gpuUUIDs); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"cosmossdk.io/math"
 
 	"github.com/crucible-network/crucible/x/market/types"
+	providertypes "github.com/crucible-network/crucible/x/provider/types"
 )
 
 // A leased GPU that missed a challenge: DockGPU refunds the tenant
@@ -138,4 +139,21 @@ func TestVerifiedWithin(t *testing.T) {
 	g.VerifiedHeight = 0
 	require.False(t, types.GPUVerifiedWithin(g, 1_000_000, now))
 	require.True(t, types.GPUVerifiedWithin(g, 0, now))
+}
+
+// A provider slashed (or docked) below min_bond after it bid may not start a
+// lease from its old open bid: the lease is refused and moves no coin.
+func TestLeaseRefusedBelowMinBond(t *testing.T) {
+	f := setup(t)
+	f.providers.minBond = coin(1_000)
+	f.providers.get(provA).Bond = coin(1_000)
+	orderID := f.createOrder(tenantA, 1)
+	bidID := f.createBid(provA, orderID, 50, "GPU-A0")
+	f.providers.get(provA).Bond = coin(999)
+	f.failsWithoutMovingCoins(providertypes.ErrInsufficientBond, func() error {
+		_, err := f.msg.CreateLease(f.ctx, &types.MsgCreateLease{Tenant: f.s(tenantA), BidId: bidID})
+		return err
+	})
+	f.providers.get(provA).Bond = coin(1_000)
+	f.createLease(tenantA, bidID)
 }

@@ -49,7 +49,7 @@ func (k Keeper) CreateLease(ctx context.Context, tenant sdk.AccAddress, bidID ui
 	if err != nil {
 		return 0, err
 	}
-	if err := k.checkProviderServes(ctx, provider, order.Spec, bid.GpuUuids, false); err != nil {
+	if err := k.checkProviderServes(ctx, provider, order.Spec, bid.GpuUuids); err != nil {
 		return 0, err
 	}
 

@@ -16,7 +16,10 @@ import (
 // bond goes back to the owner, the provider record is deleted (the owner may
 // then register again) and EventBondReleased is emitted. At most
 // MaxReleasesPerBlock entries are released per block, oldest first; the rest
-// wait for the next block.
+// wait for the next block. Each release runs in a cached context: one that
+// fails (the bank refuses to pay the owner) is dropped from the queue, its
+// bond stays locked in the UNBONDING record, EventBondReleaseFailed says why,
+// and the chain goes on: one bad record never halts block production.
 func (k Keeper) EndBlocker(ctx context.Context) error {
 	now := blockHeight(ctx)
 	due := make([]collections.Pair[int64, sdk.AccAddress], 0, MaxReleasesPerBlock)
@@ -28,8 +31,23 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	for _, key := range due {
-		if err := k.releaseBond(ctx, key); err != nil {
+		cctx, write := sdkCtx.CacheContext()
+		err := k.releaseBond(cctx, key)
+		if err == nil {
+			write()
+			continue
+		}
+		sdkCtx.Logger().Error("x/provider: releasing a bond failed; it stays locked", "owner", k.fmtAddr(key.K2()), "err", err)
+		if err := k.Unbonding.Remove(ctx, key); err != nil {
+			return err
+		}
+		p, gerr := k.Providers.Get(ctx, key.K2())
+		if gerr != nil {
+			return gerr
+		}
+		if err := emit(ctx, &types.EventBondReleaseFailed{Owner: p.Owner, Amount: p.Bond, Reason: err.Error()}); err != nil {
 			return err
 		}
 	}

@@ -111,3 +111,38 @@ func TestEndBlockerCapsReleasesPerBlock(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, resp.Providers)
 }
+
+// A bond the bank refuses to release (the owner is a blocked account, e.g.
+// a module account registered through governance) does not halt the chain:
+// the EndBlocker returns no error, releases the other matured bonds of the
+// block, drops the stuck entry from the queue, keeps the bond locked in the
+// UNBONDING record and says so in EventBondReleaseFailed.
+func TestBondReleaseFailureDoesNotHaltTheChain(t *testing.T) {
+	f := newFixture(t)
+	stuck, fine := f.addr(1), f.addr(2)
+	f.register(stuck, 1000)
+	f.register(fine, 1000)
+	for _, o := range []sdk.AccAddress{stuck, fine} {
+		_, err := f.msgs.DeregisterProvider(f.ctx, &types.MsgDeregisterProvider{Owner: f.str(o)})
+		require.NoError(t, err)
+	}
+	f.bank.refuse = map[string]bool{string(stuck): true}
+	f.setHeight(30)
+	f.freshEvents()
+	require.NoError(t, f.k.EndBlocker(f.ctx), "one bad record must not halt the chain")
+	require.Equal(t, math.NewInt(1000), f.bank.balance(fine), "the other bond is released")
+	require.True(t, f.bank.balance(stuck).IsZero())
+	require.Equal(t, math.NewInt(1000), f.bank.moduleBalance(), "the stuck bond stays in the module")
+	p := f.provider(stuck)
+	require.Equal(t, types.ProviderStatusUnbonding, p.Status)
+	require.Equal(t, sdk.NewInt64Coin(denom, 1000), p.Bond)
+	has, err := f.k.Unbonding.Has(f.ctx, joinKey(30, stuck))
+	require.NoError(t, err)
+	require.False(t, has, "the stuck entry leaves the queue (no retry every block)")
+	evs := events[*types.EventBondReleaseFailed](t, f.ctx)
+	require.Len(t, evs, 1)
+	require.Equal(t, f.str(stuck), evs[0].Owner)
+	require.Contains(t, evs[0].Reason, "not allowed to receive funds")
+	f.setHeight(31)
+	require.NoError(t, f.k.EndBlocker(f.ctx))
+}

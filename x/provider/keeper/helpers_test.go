@@ -39,6 +39,7 @@ type fakeBank struct {
 	modules  map[string]sdk.Coins // by module name
 	burned   sdk.Coins
 	calls    int
+	refuse   map[string]bool // raw addresses the bank refuses to pay (blocked accounts)
 }
 
 var _ types.BankKeeper = (*fakeBank)(nil)
@@ -73,6 +74,9 @@ func (b *fakeBank) SendCoinsFromAccountToModule(_ context.Context, from sdk.AccA
 
 func (b *fakeBank) SendCoinsFromModuleToAccount(_ context.Context, mod string, to sdk.AccAddress, amt sdk.Coins) error {
 	b.calls++
+	if b.refuse[string(to)] {
+		return errorsmod.Wrapf(sdkerrors.ErrUnauthorized, "%X is not allowed to receive funds", []byte(to))
+	}
 	if !amt.IsValid() {
 		return errorsmod.Wrapf(sdkerrors.ErrInvalidCoins, "%s", amt)
 	}

@@ -232,6 +232,25 @@ export interface EventBondPaidOut {
   reason?: string | undefined;
 }
 
+/**
+ * EventBondReleaseFailed is emitted when a matured bond cannot be sent back
+ * to its owner (e.g. the owner is an account the bank refuses to pay, such as
+ * a module account registered through governance). The bond stays locked in
+ * the provider record, which stays UNBONDING, and the chain goes on.
+ */
+export interface EventBondReleaseFailed {
+  /** owner is the provider's account address. */
+  owner?:
+    | string
+    | undefined;
+  /** amount is the bond that could not be released. */
+  amount?:
+    | Coin
+    | undefined;
+  /** reason is the error. */
+  reason?: string | undefined;
+}
+
 function createBaseEventProviderRegistered(): EventProviderRegistered {
   return { owner: "", hostUri: "", region: "", tier: "", gpuCount: 0, bond: undefined };
 }
@@ -1675,6 +1694,109 @@ export const EventBondPaidOut: MessageFns<EventBondPaidOut> = {
       ? Coin.fromPartial(object.amount)
       : undefined;
     message.bond = (object.bond !== undefined && object.bond !== null) ? Coin.fromPartial(object.bond) : undefined;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseEventBondReleaseFailed(): EventBondReleaseFailed {
+  return { owner: "", amount: undefined, reason: "" };
+}
+
+export const EventBondReleaseFailed: MessageFns<EventBondReleaseFailed> = {
+  encode(message: EventBondReleaseFailed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.owner !== undefined && message.owner !== "") {
+      writer.uint32(10).string(message.owner);
+    }
+    if (message.amount !== undefined) {
+      Coin.encode(message.amount, writer.uint32(18).fork()).join();
+    }
+    if (message.reason !== undefined && message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventBondReleaseFailed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventBondReleaseFailed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.owner = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.amount = Coin.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventBondReleaseFailed {
+    return {
+      owner: isSet(object.owner) ? globalThis.String(object.owner) : "",
+      amount: isSet(object.amount) ? Coin.fromJSON(object.amount) : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: EventBondReleaseFailed): unknown {
+    const obj: any = {};
+    if (message.owner !== undefined && message.owner !== "") {
+      obj.owner = message.owner;
+    }
+    if (message.amount !== undefined) {
+      obj.amount = Coin.toJSON(message.amount);
+    }
+    if (message.reason !== undefined && message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EventBondReleaseFailed>, I>>(base?: I): EventBondReleaseFailed {
+    return EventBondReleaseFailed.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EventBondReleaseFailed>, I>>(object: I): EventBondReleaseFailed {
+    const message = createBaseEventBondReleaseFailed();
+    message.owner = object.owner ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null)
+      ? Coin.fromPartial(object.amount)
+      : undefined;
     message.reason = object.reason ?? "";
     return message;
   },
