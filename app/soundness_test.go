@@ -24,6 +24,7 @@ import (
 	"github.com/crucible-network/crucible/testutil/network"
 	"github.com/crucible-network/crucible/x/attest/poc"
 	attesttypes "github.com/crucible-network/crucible/x/attest/types"
+	escrowkeeper "github.com/crucible-network/crucible/x/escrow/keeper"
 	escrowtypes "github.com/crucible-network/crucible/x/escrow/types"
 	markettypes "github.com/crucible-network/crucible/x/market/types"
 	providertypes "github.com/crucible-network/crucible/x/provider/types"
@@ -153,17 +154,15 @@ type pendingMsg struct {
 // lazily): the provider's unwithdrawn earnings and the balance left.
 func projected(t testing.TB, c *apptest.Chain, acc escrowtypes.Account) (unwithdrawn, balance sdkmath.Int) {
 	t.Helper()
-	unwithdrawn, balance = acc.Unwithdrawn.Amount, acc.Balance.Amount
-	if acc.State != escrowtypes.AccountStateActive || !acc.Rate.Amount.IsPositive() || c.Height <= acc.SettledHeight {
-		return unwithdrawn, balance
-	}
 	params, err := c.App.EscrowKeeper.Params.Get(c.Ctx())
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := sdkmath.MinInt(sdkmath.NewInt(c.Height-acc.SettledHeight), balance.Quo(acc.Rate.Amount))
-	paid := blocks.Mul(acc.Rate.Amount)
-	return unwithdrawn.Add(paid.Sub(escrowtypes.Take(paid, params.TakeRateBps))), balance.Sub(paid)
+	acc, err = escrowkeeper.Projected(acc, c.Height, params.TakeRateBps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc.Unwithdrawn.Amount, acc.Balance.Amount
 }
 
 // position is the provider's net worth in ucru that the run can move.
@@ -242,10 +241,14 @@ func runStrategy(t testing.TB, st strategy, seed, maxWindows int) outcome {
 		leases = append(leases, id)
 		tenants = append(tenants, tn)
 	}
-	fakeLeases, fakeTenants := leases[st.real:], tenants[st.real:]
-	if st.speedPct < 100 { // a slower GPU: every claim is a fake one
-		fakeLeases, fakeTenants = leases, tenants
+	// The fake claims: those beyond the real GPUs, or every claim of a GPU
+	// slower than its class.
+	proving := st.real
+	if st.speedPct < 100 {
+		proving = 0
 	}
+	fakes := st.claimed - proving
+	fakeLeases, fakeTenants := leases[proving:], tenants[proving:]
 	provStart := position(t, c, owner, leases)
 	tenantsStart := tenantsWorth(t, c, fakeTenants, fakeLeases)
 	bondStart := providerBond(t, c)
@@ -348,10 +351,6 @@ func runStrategy(t testing.TB, st strategy, seed, maxWindows int) outcome {
 		rec, _ := c.App.AttestKeeper.GetRecord(c.Ctx(), owner)
 		if rec.Misses > 0 && out.caughtWindow == 0 {
 			out.caughtWindow = out.windows
-		}
-		fakes := st.claimed - st.real
-		if st.speedPct < 100 {
-			fakes = st.claimed
 		}
 		if fakes > 0 && rec.GpusDropped >= uint64(fakes) && out.droppedWindow == 0 {
 			out.droppedWindow = out.windows

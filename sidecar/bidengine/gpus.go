@@ -1,6 +1,7 @@
 package bidengine
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/crucible-network/crucible/sidecar/inventory"
@@ -46,11 +47,7 @@ func ChainClass(class string) string {
 // not define (x/attest class_sizes).
 func DefinedOnly(gpus []providertypes.GPU, classes []string) (defined, skipped []providertypes.GPU) {
 	for _, g := range gpus {
-		ok := false
-		for _, c := range classes {
-			ok = ok || c == g.Class
-		}
-		if ok {
+		if slices.Contains(classes, g.Class) {
 			defined = append(defined, g)
 		} else {
 			skipped = append(skipped, g)

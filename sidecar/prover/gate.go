@@ -43,22 +43,19 @@ func (g *ClassGate) Allows(class string) bool {
 	return ok && d.Bid()
 }
 
-// Decisions returns the decisions by class, sorted by class.
-func (g *ClassGate) Decisions() []struct {
+// ClassDecision is the decision for one class.
+type ClassDecision struct {
 	Class string
 	Decision
-} {
+}
+
+// Decisions returns the decisions by class, sorted by class.
+func (g *ClassGate) Decisions() []ClassDecision {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	out := make([]struct {
-		Class string
-		Decision
-	}, 0, len(g.decisions))
+	out := make([]ClassDecision, 0, len(g.decisions))
 	for c, d := range g.decisions {
-		out = append(out, struct {
-			Class string
-			Decision
-		}{c, d})
+		out = append(out, ClassDecision{c, d})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Class < out[j].Class })
 	return out

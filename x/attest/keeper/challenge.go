@@ -243,12 +243,9 @@ func (k Keeper) pass(ctx context.Context, c types.Challenge) error {
 		if err := k.providers.SetReputation(ctx, owner, rec.Score, fmt.Sprintf("challenge %d passed", c.Id)); err != nil {
 			return err
 		}
-		for _, g := range prov.Gpus {
-			if g.Uuid == c.GpuUuid && g.Class == c.Class {
-				if err := k.providers.MarkGPUVerified(ctx, owner, c.GpuUuid); err != nil {
-					return err
-				}
-				break
+		if g, ok := claimed(prov, c.GpuUuid); ok && g.Class == c.Class {
+			if err := k.providers.MarkGPUVerified(ctx, owner, c.GpuUuid); err != nil {
+				return err
 			}
 		}
 	}

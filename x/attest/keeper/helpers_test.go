@@ -197,7 +197,7 @@ type fakeMarket struct {
 	leases    map[string][]uint64 // by raw address bytes
 	gpuLeases map[string]uint64   // "raw address bytes/uuid" -> lease id
 	closes    []closeCall
-	gpuCloses []string    // "owner/uuid/reason"
+	gpuCloses []string // "owner/uuid/reason"
 	docks     []dockCall
 }
 

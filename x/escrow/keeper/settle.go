@@ -81,6 +81,14 @@ func computeSettlement(acc *types.Account, now int64, takeRateBps uint32) (Settl
 	return s, nil
 }
 
+// Projected returns acc settled in memory to height now at takeRateBps, as
+// every state change would settle it (escrow settles lazily, so a stored
+// account may lag): for readers that want today's figures without writing.
+func Projected(acc types.Account, now int64, takeRateBps uint32) (types.Account, error) {
+	_, err := computeSettlement(&acc, now, takeRateBps)
+	return acc, err
+}
+
 // settle settles acc up to the current block height: it updates acc in memory,
 // sends the take to the community pool and emits EventSettled when anything was
 // paid. The caller stores acc. Settling never moves an account in the queue

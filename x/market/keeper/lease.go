@@ -136,8 +136,8 @@ func (k Keeper) CloseLease(ctx context.Context, sender sdk.AccAddress, leaseID u
 // reason). The work is bounded by the provider's active leases, which its GPU
 // count bounds; they are found through the leases-by-(provider, state) index.
 func (k Keeper) CloseProviderLeases(ctx context.Context, provider sdk.AccAddress, reason types.LeaseCloseReason) (closed []uint64, err error) {
-	if _, ok := types.LeaseCloseReason_name[int32(reason)]; !ok || reason == types.LeaseCloseReasonUnspecified {
-		return nil, errorsmod.Wrapf(types.ErrInvalidCloseReason, "%d", reason)
+	if err := checkCloseReason(reason); err != nil {
+		return nil, err
 	}
 	iter, err := k.LeasesByStateProvider.Iterate(ctx,
 		collections.NewSuperPrefixedTripleRange[int32, sdk.AccAddress, uint64](int32(types.LeaseStateActive), provider))
@@ -248,8 +248,8 @@ func (k Keeper) closeLease(ctx context.Context, lease types.Lease, reason types.
 // one, with reason (x/attest: GPU_FAILED when the GPU's claim is dropped).
 // It returns the closed lease ids (none or one).
 func (k Keeper) CloseGPULease(ctx context.Context, provider sdk.AccAddress, uuid string, reason types.LeaseCloseReason) ([]uint64, error) {
-	if _, ok := types.LeaseCloseReason_name[int32(reason)]; !ok || reason == types.LeaseCloseReasonUnspecified {
-		return nil, errorsmod.Wrapf(types.ErrInvalidCloseReason, "%d", reason)
+	if err := checkCloseReason(reason); err != nil {
+		return nil, err
 	}
 	lease, ok, err := k.gpuLease(ctx, provider, uuid)
 	if err != nil || !ok {
@@ -355,4 +355,13 @@ func (k Keeper) SubmitResult(ctx context.Context, provider sdk.AccAddress, msg *
 		ResultHash: msg.ResultHash,
 		Location:   msg.Location,
 	})
+}
+
+// checkCloseReason refuses an unknown or unspecified close reason from
+// another module.
+func checkCloseReason(reason types.LeaseCloseReason) error {
+	if _, ok := types.LeaseCloseReason_name[int32(reason)]; !ok || reason == types.LeaseCloseReasonUnspecified {
+		return errorsmod.Wrapf(types.ErrInvalidCloseReason, "%d", reason)
+	}
+	return nil
 }
