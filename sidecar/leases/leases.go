@@ -105,8 +105,23 @@ func New(chain Chain, r *runner.Runner, signer Submitter, receipts ResultSigner,
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{chain: chain, runner: r, signer: signer, receipts: receipts, provider: provider, metrics: m,
+	mgr := &Manager{chain: chain, runner: r, signer: signer, receipts: receipts, provider: provider, metrics: m,
 		logger: logger.With("module", "leases"), poll: time.Second, leases: map[uint64]*lease{}, now: time.Now}
+	if m != nil && r != nil {
+		m.CountRunning(func() int { return countRunning(r.List()) })
+	}
+	return mgr
+}
+
+// countRunning counts the jobs in sts that are running now.
+func countRunning(sts []runner.Status) int {
+	n := 0
+	for _, st := range sts {
+		if st.State == runner.StateRunning {
+			n++
+		}
+	}
+	return n
 }
 
 // WithManifestTimeout makes the manager close (as the provider, with
@@ -156,7 +171,7 @@ func (m *Manager) gauge() {
 			n++
 		}
 	}
-	m.metrics.LeasesRunning.Set(float64(n))
+	m.metrics.LeasesActive.Set(float64(n))
 }
 
 // LeaseTenant implements api.LeaseLookup. It is called by concurrent

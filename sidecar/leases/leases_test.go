@@ -8,10 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/crucible-network/crucible/sidecar/config"
 	"github.com/crucible-network/crucible/sidecar/leases"
+	"github.com/crucible-network/crucible/sidecar/metrics"
 	"github.com/crucible-network/crucible/sidecar/runner"
 	markettypes "github.com/crucible-network/crucible/x/market/types"
 )
@@ -164,4 +168,56 @@ func TestManifestNeverSent(t *testing.T) {
 	if _, _, _, active, _ := m.LeaseTenant(context.Background(), 1); active {
 		t.Fatal("lease 1 still active")
 	}
+}
+
+// TestMetricsCountRunningJobs reproduces issue 15 item 10: leases_running
+// counted active leases, not running jobs. Now leases_active counts the
+// active leases and leases_running the jobs running at the scrape.
+func TestMetricsCountRunningJobs(t *testing.T) {
+	r, err := runner.New(config.RunnerConfig{WorkDir: t.TempDir(), MaxJobTime: config.Duration(time.Minute), MaxOutputBytes: 1 << 20, Backend: config.BackendProcess}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	met := metrics.New()
+	fc := &fakeChain{leases: map[uint64]markettypes.Lease{}, hashes: map[uint64][]byte{}}
+	m := leases.New(fc, r, nil, nil, provider, met, nil)
+	for _, id := range []uint64{1, 2, 3} {
+		m.LeaseActive(markettypes.Lease{Id: id, Tenant: "cru1tenant", Provider: provider, State: markettypes.LeaseStateActive}, false)
+	}
+	manifest := []byte(`{"command":["sleep","30"]}`)
+	h := runner.ManifestHash(manifest)
+	if _, err := r.Start(context.Background(), 2, h[:], manifest, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for gaugeValue(t, met.LeasesRunning) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("leases_running = %v, want 1 (one job running of 3 active leases)", gaugeValue(t, met.LeasesRunning))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := gaugeValue(t, met.LeasesActive); got != 3 {
+		t.Fatalf("leases_active = %v, want 3", got)
+	}
+	m.LeaseClosed(2, markettypes.LeaseCloseReasonTenant, 10) // cancels the job
+	deadline = time.Now().Add(10 * time.Second)
+	for gaugeValue(t, met.LeasesRunning) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the cancelled job still counts as running")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := gaugeValue(t, met.LeasesActive); got != 2 {
+		t.Fatalf("leases_active = %v, want 2", got)
+	}
+}
+
+func gaugeValue(t *testing.T, g prometheus.Metric) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := g.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetGauge().GetValue()
 }

@@ -4,6 +4,8 @@
 package metrics
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -22,7 +24,12 @@ type Metrics struct {
 
 	BidsPlaced         prometheus.Counter
 	BidsWon            prometheus.Counter
-	LeasesRunning      prometheus.Gauge
+	// LeasesActive counts the provider's leases that are active on chain.
+	LeasesActive prometheus.Gauge
+	// LeasesRunning counts leases whose job is running now (read from the
+	// source CountRunning sets, at each scrape).
+	LeasesRunning prometheus.GaugeFunc
+	running       atomic.Pointer[func() int]
 	ChallengeLatency   prometheus.Histogram
 	ChallengesAnswered prometheus.Counter
 	ChallengesFailed   prometheus.Counter
@@ -43,9 +50,9 @@ func New() *Metrics {
 			Namespace: Namespace, Name: "bids_won_total",
 			Help: "Bids that became leases.",
 		}),
-		LeasesRunning: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: Namespace, Name: "leases_running",
-			Help: "Leases whose jobs are running now.",
+		LeasesActive: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "leases_active",
+			Help: "Leases of this provider that are active on chain.",
 		}),
 		ChallengeLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: Namespace, Name: "challenge_latency_seconds",
@@ -65,10 +72,19 @@ func New() *Metrics {
 			Help: "GPU utilization from 0 to 1, by GPU UUID.",
 		}, []string{"uuid"}),
 	}
+	m.LeasesRunning = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: Namespace, Name: "leases_running",
+		Help: "Leases whose jobs are running now.",
+	}, func() float64 {
+		if fn := m.running.Load(); fn != nil {
+			return float64((*fn)())
+		}
+		return 0
+	})
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.BidsPlaced, m.BidsWon, m.LeasesRunning, m.ChallengeLatency,
+		m.BidsPlaced, m.BidsWon, m.LeasesActive, m.LeasesRunning, m.ChallengeLatency,
 		m.ChallengesAnswered, m.ChallengesFailed, m.GPUUtilization,
 	)
 	return m
@@ -83,3 +99,7 @@ func (m *Metrics) SetGPUUtilization(uuid string, percent uint32) {
 func (m *Metrics) ForgetGPU(uuid string) {
 	m.GPUUtilization.DeleteLabelValues(uuid)
 }
+
+// CountRunning sets what leases_running reports: fn is called at each scrape
+// and must be safe for concurrent use.
+func (m *Metrics) CountRunning(fn func() int) { m.running.Store(&fn) }

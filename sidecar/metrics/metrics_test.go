@@ -31,7 +31,8 @@ func TestMetricsEndpoint(t *testing.T) {
 	m := New()
 	m.BidsPlaced.Add(3)
 	m.BidsWon.Inc()
-	m.LeasesRunning.Set(2)
+	m.LeasesActive.Set(3)
+	m.CountRunning(func() int { return 2 })
 	m.ChallengeLatency.Observe(0.2)
 	m.ChallengesAnswered.Inc()
 	m.ChallengesFailed.Inc()
@@ -49,6 +50,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	for _, want := range []string{
 		"crucible_sidecar_bids_placed_total 3",
 		"crucible_sidecar_bids_won_total 1",
+		"crucible_sidecar_leases_active 3",
 		"crucible_sidecar_leases_running 2",
 		"crucible_sidecar_challenge_latency_seconds_bucket{le=\"0.25\"} 1",
 		"crucible_sidecar_challenge_latency_seconds_count 1",

@@ -1,6 +1,7 @@
 package keeper
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -112,7 +113,17 @@ func (k Keeper) recordBlockHash(ctx context.Context, h int64, hash []byte, reten
 // h. A previous window whose schedule had not examined every active provider
 // is abandoned (EventWindowStarted.previous_incomplete).
 func (k Keeper) startWindow(ctx context.Context, prev types.ScheduleCursor, h int64, hash []byte, idx int64) error {
-	cur := types.ScheduleCursor{WindowHeight: h, WindowHash: append([]byte(nil), hash...), WindowIndex: idx}
+	// Resume where the previous window stopped, or start where it started:
+	// providers are examined round-robin, so none is starved by its address
+	// when windows do not finish.
+	start := prev.StartProvider
+	if !prev.Done {
+		start = prev.NextProvider
+	}
+	cur := types.ScheduleCursor{
+		WindowHeight: h, WindowHash: append([]byte(nil), hash...), WindowIndex: idx,
+		StartProvider: bytes.Clone(start), NextProvider: bytes.Clone(start),
+	}
 	if err := k.Cursor.Set(ctx, cur); err != nil {
 		return err
 	}
@@ -132,15 +143,19 @@ func (k Keeper) getCursor(ctx context.Context) (types.ScheduleCursor, error) {
 	return c, err
 }
 
-// schedule examines the current window's ACTIVE providers in store key
-// order, params.max_schedule_gpus_per_block GPUs' worth per block, and
-// challenges every GPU of each provider whose draw (one per provider and
-// window) falls under params.challenge_rate_bps. A provider is never split
-// across blocks: all its GPUs are challenged in the same block with the same
-// deadline, so one real GPU cannot answer for several claimed ones in turn.
-// A provider costs max(1, its GPU count) of the budget; one larger than the
-// whole budget is examined alone in a block. GPUs whose class the chain no
-// longer defines are not challenged (they cannot be bid either).
+// schedule examines the current window's ACTIVE providers in owner-key
+// order, from the window's start_provider (where the previous window
+// stopped) to the end of the store and then from the first provider back to
+// start_provider, params.max_schedule_gpus_per_block
+// GPUs' worth per block, and challenges every GPU of each provider whose draw
+// (one per provider and window) falls under params.challenge_rate_bps. A
+// provider is never split across blocks: all its GPUs are challenged in the
+// same block with the same deadline, so one real GPU cannot answer for
+// several claimed ones in turn. A provider costs max(1, its GPU count) of the
+// budget; one larger than the whole budget is examined alone in a block. GPUs
+// whose class the chain no longer defines are not challenged (they cannot be
+// bid either). A block reads only the provider records it examines, plus the
+// one it stops at.
 func (k Keeper) schedule(ctx context.Context, params types.Params) error {
 	cur, err := k.getCursor(ctx)
 	if err != nil {
@@ -156,33 +171,29 @@ func (k Keeper) schedule(ctx context.Context, params types.Params) error {
 	}
 	full := params.MaxScheduleGpusPerBlock
 	budget := full
-	// Every provider fetched costs at least one unit of budget, so budget
-	// providers are enough to spend it.
-	providers, next, err := k.providers.ProvidersFrom(ctx, cur.NextProvider, budget)
-	if err != nil {
-		return err
-	}
-	for _, p := range providers {
-		owner, err := k.decodeAddress("provider owner", p.Owner)
-		if err != nil {
-			return err
+	examine := func(p providertypes.Provider) (bool, error) {
+		if budget == 0 {
+			return true, nil
 		}
 		cost := uint32(1)
-		if p.Status == providertypes.ProviderStatusActive && len(p.Gpus) > 1 {
+		if len(p.Gpus) > 1 {
 			cost = uint32(len(p.Gpus))
 		}
 		if cost > budget && budget < full {
 			// Not enough budget left to challenge all its GPUs together:
 			// the next block starts with it.
-			cur.NextProvider = owner
-			return k.Cursor.Set(ctx, cur)
+			return true, nil
 		}
 		budget -= min(cost, budget)
 		if p.Status != providertypes.ProviderStatusActive || len(p.Gpus) == 0 {
-			continue
+			return false, nil
+		}
+		owner, err := k.decodeAddress("provider owner", p.Owner)
+		if err != nil {
+			return false, err
 		}
 		if !types.IsChallenged(params.ChallengeRateBps, cur.WindowHash, owner) {
-			continue
+			return false, nil
 		}
 		for gi, g := range p.Gpus {
 			cs, ok := params.Class(g.Class)
@@ -190,12 +201,34 @@ func (k Keeper) schedule(ctx context.Context, params types.Params) error {
 				continue
 			}
 			if _, err := k.issue(ctx, params, cs, cur, p.Owner, owner, uint32(gi), g); err != nil {
-				return err
+				return false, err
 			}
 		}
+		return false, nil
+	}
+	if !cur.Wrapped {
+		// [next, end of store)
+		next, err := k.providers.WalkActiveProviders(ctx, cur.NextProvider, nil, examine)
+		if err != nil {
+			return err
+		}
+		if next != nil {
+			cur.NextProvider = next
+			return k.Cursor.Set(ctx, cur)
+		}
+		cur.Wrapped, cur.NextProvider = true, nil
+		if len(cur.StartProvider) == 0 {
+			cur.Done = true // started at the first provider: all examined
+			return k.Cursor.Set(ctx, cur)
+		}
+	}
+	// [first or next, start): the arc before the pivot.
+	next, err := k.providers.WalkActiveProviders(ctx, cur.NextProvider, cur.StartProvider, examine)
+	if err != nil {
+		return err
 	}
 	cur.NextProvider = next
-	cur.Done = len(next) == 0
+	cur.Done = next == nil
 	return k.Cursor.Set(ctx, cur)
 }
 

@@ -2,6 +2,7 @@ package keeper_test
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -160,29 +161,122 @@ func TestScheduleCursor(t *testing.T) {
 // TestScheduleNeverSplitsAProvider: the per-block cap counts GPUs, but a
 // provider's GPUs are always challenged together in one block: a provider
 // that does not fit in what is left of a block's budget waits for the next
-// block, and one larger than the whole budget is examined alone.
+// block, and one larger than the whole budget is examined alone. The first
+// window walks in owner-key order and covers each provider once.
+func sortedAddrs(addrs []sdk.AccAddress) []sdk.AccAddress {
+	out := slices.Clone(addrs)
+	slices.SortFunc(out, func(a, b sdk.AccAddress) int { return bytes.Compare(a, b) })
+	return out
+}
+
 func TestScheduleNeverSplitsAProvider(t *testing.T) {
 	f := newFixture(t)
 	f.setParams(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 3; p.MaxMissed = 100 })
-	small := f.addProvider(1, 2)
-	big := f.addProvider(2, 5)
-	last := f.addProvider(3, 1)
-	require.Negative(t, bytes.Compare(small, big), "store key order")
-	require.Negative(t, bytes.Compare(big, last), "store key order")
+	gpus := map[string]int{}
+	var addrs []sdk.AccAddress
+	for i, n := range []int{2, 5, 1, 2} {
+		a := f.addProvider(i+1, n)
+		addrs = append(addrs, a)
+		gpus[f.str(a)] = n
+	}
 	f.advance(19)
-	perBlock := [][]string{}
-	for h := int64(20); h < 24; h++ {
+	// The expected blocks, by the rule: fill up to 3 GPUs, never split, a
+	// provider larger than the budget alone.
+	var want [][]string
+	var block []string
+	used := 0
+	for _, a := range sortedAddrs(addrs) {
+		n := gpus[f.str(a)]
+		if used > 0 && used+n > 3 {
+			want, block, used = append(want, block), nil, 0
+		}
+		for range n {
+			block = append(block, f.str(a))
+		}
+		used += n
+	}
+	want = append(want, block)
+	var got [][]string
+	for h := int64(20); h < 20+int64(len(want))+2; h++ {
 		f.begin(h)
 		var provs []string
 		for _, ev := range issuedIn(t, f) {
 			provs = append(provs, ev.Provider)
 			require.Equal(t, h, ev.IssuedHeight)
 		}
-		perBlock = append(perBlock, provs)
+		if provs != nil {
+			got = append(got, provs)
+		}
 		f.end()
 	}
-	s, b, l := f.str(small), f.str(big), f.str(last)
-	require.Equal(t, [][]string{{s, s}, {b, b, b, b, b}, {l}, nil}, perBlock)
+	require.Equal(t, want, got)
+	cur, err := f.k.Cursor.Get(f.ctx)
+	require.NoError(t, err)
+	require.True(t, cur.Done)
+}
+
+// TestScheduleOrderCannotBeGround reproduces issue 15 item 8: providers were
+// walked from the lowest address every window, so when windows did not
+// finish (more GPUs than window blocks × budget) an address ground to sort
+// last was never challenged. Now a window that ends unfinished is resumed by
+// the next where it stopped: over windows that each examine half the
+// providers, every provider, the highest address included, is challenged,
+// as often as any other, and none twice in a window.
+func TestScheduleOrderCannotBeGround(t *testing.T) {
+	f := newFixture(t)
+	const n = 16
+	// 16 providers, budget 1, windows of 8 blocks: half of each window is left.
+	f.setParams(func(p *types.Params) {
+		p.MaxScheduleGpusPerBlock = 1
+		p.WindowMs = 8_000
+		p.RevealWindowMs = 1_000
+		p.MaxMissed = 1_000
+	})
+	var addrs []sdk.AccAddress
+	for i := 0; i < n; i++ {
+		addrs = append(addrs, f.addProvider(i, 1))
+	}
+	highest := slices.MaxFunc(addrs, func(a, b sdk.AccAddress) int { return bytes.Compare(a, b) })
+	challenged := map[string]int{}
+	h := int64(1)
+	f.advance(h)
+	windows := 0
+	for ; windows < 12; h++ {
+		f.begin(h)
+		if len(events[*types.EventWindowStarted](t, f.ctx)) > 0 {
+			windows++
+		}
+		seen := map[string]bool{}
+		for _, ev := range issuedIn(t, f) {
+			require.False(t, seen[ev.Provider], "examined twice in a window")
+			seen[ev.Provider] = true
+			challenged[ev.Provider]++
+		}
+		f.end()
+	}
+	require.Positive(t, challenged[f.str(highest)], "the highest address must be challenged in some window")
+	require.Len(t, challenged, n, "every provider challenged over 12 windows: %v", challenged)
+	for a, c := range challenged {
+		require.InDelta(t, 6, c, 1, "12 windows of half the providers: %s", a)
+	}
+}
+
+// TestScheduleReadsMatchTheWork reproduces issue 15 item 8: a block read up
+// to max_schedule_gpus_per_block provider records although its budget was
+// spent on the first few. Now it reads the providers it examines and the one
+// it stops at.
+func TestScheduleReadsMatchTheWork(t *testing.T) {
+	f := newFixture(t)
+	f.setParams(func(p *types.Params) { p.MaxScheduleGpusPerBlock = 16; p.MaxMissed = 100 })
+	for i := 0; i < 40; i++ {
+		f.addProvider(i, 8) // 2 providers fill a block's budget
+	}
+	f.advance(19)
+	f.prov.reads = 0
+	f.begin(20)
+	require.Len(t, issuedIn(t, f), 16)
+	f.end()
+	require.LessOrEqual(t, f.prov.reads, 3, "2 examined + the one it stops at")
 }
 
 // TestPruneFinished: a finished challenge is deleted

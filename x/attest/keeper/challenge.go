@@ -67,6 +67,11 @@ func (k Keeper) CommitProof(ctx context.Context, provider sdk.AccAddress, id uin
 	if err != nil {
 		return 0, 0, err
 	}
+	if c.State == types.ChallengeStateMissedCommit {
+		// The deadline passed and the chain has already recorded the miss:
+		// the same answer as a commit in the deadline's own block.
+		return 0, 0, errorsmod.Wrapf(types.ErrCommitTooLate, "challenge %d: commit deadline %d ms passed (missed)", id, c.CommitDeadlineMs)
+	}
 	if c.State != types.ChallengeStatePendingCommit {
 		return 0, 0, errorsmod.Wrapf(types.ErrWrongState, "challenge %d is %s, want %s", id, c.State, types.ChallengeStatePendingCommit)
 	}
@@ -111,6 +116,9 @@ func (k Keeper) RevealProof(ctx context.Context, provider sdk.AccAddress, id uin
 	c, err := k.owned(ctx, provider, id)
 	if err != nil {
 		return 0, "", err
+	}
+	if c.State == types.ChallengeStateMissedReveal {
+		return 0, "", errorsmod.Wrapf(types.ErrRevealTooLate, "challenge %d: reveal deadline %d ms passed (missed)", id, c.RevealDeadlineMs)
 	}
 	if c.State != types.ChallengeStateCommitted {
 		return 0, "", errorsmod.Wrapf(types.ErrWrongState, "challenge %d is %s, want %s", id, c.State, types.ChallengeStateCommitted)

@@ -11,6 +11,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/crucible-network/crucible/internal/kvpage"
 	"github.com/crucible-network/crucible/x/attest/types"
 )
 
@@ -57,6 +58,10 @@ func (q queryServer) Challenges(ctx context.Context, req *types.QueryChallengesR
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
+	pagination, err := kvpage.Bound(req.Pagination)
+	if err != nil {
+		return nil, err
+	}
 	if req.State != types.ChallengeStateUnspecified && !types.ValidState(req.State) {
 		return nil, status.Errorf(codes.InvalidArgument, "unknown challenge state %d", int32(req.State))
 	}
@@ -70,26 +75,25 @@ func (q queryServer) Challenges(ctx context.Context, req *types.QueryChallengesR
 	var (
 		out  []types.Challenge
 		page *query.PageResponse
-		err  error
 	)
 	switch {
 	case provider == nil && req.State == types.ChallengeStateUnspecified:
-		out, page, err = query.CollectionPaginate(ctx, q.k.Challenges, req.Pagination,
+		out, page, err = query.CollectionPaginate(ctx, q.k.Challenges, pagination,
 			func(_ uint64, c types.Challenge) (types.Challenge, error) { return c, nil })
 	case provider == nil:
-		out, page, err = query.CollectionPaginate(ctx, q.k.Challenges.Indexes.ByState, req.Pagination,
+		out, page, err = query.CollectionPaginate(ctx, q.k.Challenges.Indexes.ByState, pagination,
 			func(key collections.Pair[int32, uint64], _ collections.NoValue) (types.Challenge, error) {
 				return q.k.Challenges.Get(ctx, key.K2())
 			},
 			query.WithCollectionPaginationPairPrefix[int32, uint64](int32(req.State)))
 	case req.State == types.ChallengeStateUnspecified:
-		out, page, err = query.CollectionPaginate(ctx, q.k.Challenges.Indexes.ByProvider, req.Pagination,
+		out, page, err = query.CollectionPaginate(ctx, q.k.Challenges.Indexes.ByProvider, pagination,
 			func(key collections.Pair[sdk.AccAddress, uint64], _ collections.NoValue) (types.Challenge, error) {
 				return q.k.Challenges.Get(ctx, key.K2())
 			},
 			query.WithCollectionPaginationPairPrefix[sdk.AccAddress, uint64](provider))
 	default:
-		out, page, err = query.CollectionPaginate(ctx, q.k.Challenges.Indexes.ByProviderState, req.Pagination,
+		out, page, err = query.CollectionPaginate(ctx, q.k.Challenges.Indexes.ByProviderState, pagination,
 			func(key collections.Pair[collections.Pair[sdk.AccAddress, int32], uint64], _ collections.NoValue) (types.Challenge, error) {
 				return q.k.Challenges.Get(ctx, key.K2())
 			},
@@ -123,7 +127,11 @@ func (q queryServer) Records(ctx context.Context, req *types.QueryRecordsRequest
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
-	out, page, err := query.CollectionPaginate(ctx, q.k.Records, req.Pagination,
+	pagination, err := kvpage.Bound(req.Pagination)
+	if err != nil {
+		return nil, err
+	}
+	out, page, err := query.CollectionPaginate(ctx, q.k.Records, pagination,
 		func(_ sdk.AccAddress, r types.Record) (types.Record, error) { return r, nil })
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())

@@ -64,7 +64,8 @@ type fakeProviders struct {
 	reps      []repCall
 	verified  []string // "owner/uuid"
 	removed   []string // "owner/uuid"
-	fromCalls int
+	walkCalls int // WalkActiveProviders calls
+	reads     int // provider records WalkActiveProviders read
 }
 
 func (f *fakeProviders) RemoveGPU(_ context.Context, owner sdk.AccAddress, uuid, _ string) error {
@@ -92,27 +93,27 @@ func (f *fakeProviders) get(owner sdk.AccAddress) (*providertypes.Provider, erro
 	return p, nil
 }
 
-func (f *fakeProviders) ProvidersFrom(_ context.Context, start []byte, limit uint32) ([]providertypes.Provider, []byte, error) {
-	f.fromCalls++
+func (f *fakeProviders) WalkActiveProviders(_ context.Context, start, end []byte, fn func(providertypes.Provider) (bool, error)) ([]byte, error) {
+	f.walkCalls++
 	keys := make([]string, 0, len(f.providers))
 	for k := range f.providers {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var out []providertypes.Provider
-	for i, k := range keys {
-		if start != nil && bytes.Compare([]byte(k), start) < 0 {
+	for _, k := range keys {
+		if start != nil && bytes.Compare([]byte(k), start) < 0 || end != nil && bytes.Compare([]byte(k), end) >= 0 {
 			continue
 		}
 		if f.providers[k].Status != providertypes.ProviderStatusActive {
 			continue // like x/provider, which walks its ACTIVE index
 		}
-		if uint32(len(out)) == limit {
-			return out, []byte(keys[i]), nil
+		f.reads++
+		stop, err := fn(*f.providers[k])
+		if err != nil || stop {
+			return []byte(k), err
 		}
-		out = append(out, *f.providers[k])
 	}
-	return out, nil, nil
+	return nil, nil
 }
 
 func (f *fakeProviders) GetProvider(_ context.Context, owner sdk.AccAddress) (providertypes.Provider, error) {

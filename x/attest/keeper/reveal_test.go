@@ -274,7 +274,10 @@ func TestRejectedMessagesChangeNothing(t *testing.T) {
 	f.end() // block 24's time is past the deadline: MISSED_COMMIT
 	require.Equal(t, types.ChallengeStateMissedCommit, f.challenge(2).State)
 	f.begin(25)
-	unchanged(commitAs(other, 2, opr.root[:]), types.ErrWrongState)
+	// Issue 15 item 10: a late commit returned attest 4 (wrong state) once
+	// the miss was recorded, 5 only in the deadline's own block; now it is
+	// attest 5 (commit too late) either way.
+	unchanged(commitAs(other, 2, opr.root[:]), types.ErrCommitTooLate)
 
 	// A commit arriving in a block past the deadline before EndBlocker ran
 	// (e.g. the queue was capped) is late.
@@ -327,7 +330,7 @@ func TestJunkCommitNeverRevealedIsNotFraud(t *testing.T) {
 
 	f.begin(26)
 	_, err = f.reveal(a, 1, make([]byte, poc.RevealSize(poc.TestParams())))
-	require.ErrorIs(t, err, types.ErrWrongState)
+	require.ErrorIs(t, err, types.ErrRevealTooLate, "a reveal after the recorded miss is late (attest 6)")
 }
 
 // TestRevealTooLate: a reveal in a block past the reveal deadline (and past

@@ -11,10 +11,11 @@ import (
 
 // ProviderKeeper is what x/attest needs from x/provider.
 type ProviderKeeper interface {
-	// ProvidersFrom returns up to limit providers in store key (owner address
-	// bytes) order, starting at start (nil: the first), and the key of the
-	// provider after the last one returned (nil when there is none).
-	ProvidersFrom(ctx context.Context, start []byte, limit uint32) (providers []providertypes.Provider, next []byte, err error)
+	// WalkActiveProviders calls fn on the ACTIVE providers whose owner key
+	// (address bytes) is in [start, end) (nil: unbounded), in key order, until
+	// fn returns stop; it returns the key of the provider fn stopped at (not
+	// consumed), or nil when the range was walked to its end.
+	WalkActiveProviders(ctx context.Context, start, end []byte, fn func(p providertypes.Provider) (stop bool, err error)) (next []byte, err error)
 	// GetProvider returns the provider registered by owner; the error wraps
 	// providertypes.ErrProviderNotFound when there is none.
 	GetProvider(ctx context.Context, owner sdk.AccAddress) (providertypes.Provider, error)

@@ -65,3 +65,4 @@ func ChallengeSeed(chainID string, windowHeight int64, windowHash, provider []by
 		GPUIndex:   gpuIndex,
 	})
 }
+

@@ -61,8 +61,11 @@ func (q Querier) Accounts(ctx context.Context, req *types.QueryAccountsRequest) 
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
+	pagination, err := kvpage.Bound(req.Pagination)
+	if err != nil {
+		return nil, err
+	}
 	var owner, provider sdk.AccAddress
-	var err error
 	if req.Owner != "" {
 		if owner, err = q.k.addressCodec.StringToBytes(req.Owner); err != nil {
 			return nil, status.Errorf(codes.InvalidArgument, "invalid owner: %v", err)
@@ -100,7 +103,7 @@ func (q Querier) Accounts(ctx context.Context, req *types.QueryAccountsRequest) 
 	case owner != nil:
 		var p []byte
 		if p, err = kvpage.EncodePrefix(q.k.AccountsByOwner, collections.PairPrefix[sdk.AccAddress, uint64](owner)); err == nil {
-			accounts, page, err = kvpage.Prefixes(ctx, q.k.AccountsByOwner, [][]byte{p}, req.Pagination,
+			accounts, page, err = kvpage.Prefixes(ctx, q.k.AccountsByOwner, [][]byte{p}, pagination,
 				collections.Pair[sdk.AccAddress, uint64].K2,
 				func(key collections.Pair[sdk.AccAddress, uint64]) (types.Account, bool, error) { return load(key.K2()) })
 		}
@@ -111,11 +114,11 @@ func (q Querier) Accounts(ctx context.Context, req *types.QueryAccountsRequest) 
 	case state != 0:
 		prefixes, err = triplePrefixes(byState, []int32{state}, nil)
 	default:
-		accounts, page, err = query.CollectionPaginate(ctx, q.k.Accounts, req.Pagination,
+		accounts, page, err = query.CollectionPaginate(ctx, q.k.Accounts, pagination,
 			func(_ uint64, acc types.Account) (types.Account, error) { return acc, nil })
 	}
 	if err == nil && prefixes != nil {
-		accounts, page, err = kvpage.Prefixes(ctx, byState, prefixes, req.Pagination,
+		accounts, page, err = kvpage.Prefixes(ctx, byState, prefixes, pagination,
 			collections.Triple[int32, sdk.AccAddress, uint64].K3,
 			func(key collections.Triple[int32, sdk.AccAddress, uint64]) (types.Account, bool, error) {
 				return load(key.K3())

@@ -81,6 +81,10 @@ func (q Querier) Orders(ctx context.Context, req *types.QueryOrdersRequest) (*ty
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
+	pagination, err := kvpage.Bound(req.Pagination)
+	if err != nil {
+		return nil, err
+	}
 	if _, ok := types.OrderState_name[int32(req.State)]; !ok {
 		return nil, status.Errorf(codes.InvalidArgument, "invalid order state %d", req.State)
 	}
@@ -93,12 +97,12 @@ func (q Querier) Orders(ctx context.Context, req *types.QueryOrdersRequest) (*ty
 		page   *query.PageResponse
 	)
 	if tenant == nil && req.State == 0 {
-		orders, page, err = query.CollectionPaginate(ctx, q.k.Orders, req.Pagination,
+		orders, page, err = query.CollectionPaginate(ctx, q.k.Orders, pagination,
 			func(_ uint64, o types.Order) (types.Order, error) { return o, nil })
 	} else {
 		var prefixes [][]byte
 		if prefixes, err = stateAddrPrefixes(q.k.OrdersByStateTenant, statesOr(int32(req.State), orderStates), tenant); err == nil {
-			orders, page, err = kvpage.Prefixes(ctx, q.k.OrdersByStateTenant, prefixes, req.Pagination, stateAddrKey.K3,
+			orders, page, err = kvpage.Prefixes(ctx, q.k.OrdersByStateTenant, prefixes, pagination, stateAddrKey.K3,
 				func(key stateAddrKey) (types.Order, bool, error) {
 					o, err := q.k.Orders.Get(ctx, key.K3())
 					return o, err == nil, err
@@ -121,6 +125,10 @@ func (q Querier) Orders(ctx context.Context, req *types.QueryOrdersRequest) (*ty
 func (q Querier) Bids(ctx context.Context, req *types.QueryBidsRequest) (*types.QueryBidsResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	pagination, err := kvpage.Bound(req.Pagination)
+	if err != nil {
+		return nil, err
 	}
 	if _, ok := types.BidState_name[int32(req.State)]; !ok {
 		return nil, status.Errorf(codes.InvalidArgument, "invalid bid state %d", req.State)
@@ -146,7 +154,7 @@ func (q Querier) Bids(ctx context.Context, req *types.QueryBidsRequest) (*types.
 	switch {
 	case order != 0 && provider == nil && state == int32(types.BidStateOpen):
 		if p, err = kvpage.EncodePrefix(q.k.OpenBidsByOrder, collections.PairPrefix[uint64, uint64](order)); err == nil {
-			bids, page, err = kvpage.Prefixes(ctx, q.k.OpenBidsByOrder, [][]byte{p}, req.Pagination,
+			bids, page, err = kvpage.Prefixes(ctx, q.k.OpenBidsByOrder, [][]byte{p}, pagination,
 				collections.Pair[uint64, uint64].K2,
 				func(key collections.Pair[uint64, uint64]) (types.Bid, bool, error) { return load(key.K2()) })
 		}
@@ -156,17 +164,17 @@ func (q Querier) Bids(ctx context.Context, req *types.QueryBidsRequest) (*types.
 			partial = collections.TripleSuperPrefix[uint64, sdk.AccAddress, uint64](order, provider)
 		}
 		if p, err = kvpage.EncodePrefix(q.k.BidsByOrderProvider, partial); err == nil {
-			bids, page, err = kvpage.Prefixes(ctx, q.k.BidsByOrderProvider, [][]byte{p}, req.Pagination, orderAddrKey.K3,
+			bids, page, err = kvpage.Prefixes(ctx, q.k.BidsByOrderProvider, [][]byte{p}, pagination, orderAddrKey.K3,
 				func(key orderAddrKey) (types.Bid, bool, error) { return load(key.K3()) })
 		}
 	case provider != nil || state != 0:
 		var prefixes [][]byte
 		if prefixes, err = stateAddrPrefixes(q.k.BidsByStateProvider, statesOr(state, bidStates), provider); err == nil {
-			bids, page, err = kvpage.Prefixes(ctx, q.k.BidsByStateProvider, prefixes, req.Pagination, stateAddrKey.K3,
+			bids, page, err = kvpage.Prefixes(ctx, q.k.BidsByStateProvider, prefixes, pagination, stateAddrKey.K3,
 				func(key stateAddrKey) (types.Bid, bool, error) { return load(key.K3()) })
 		}
 	default:
-		bids, page, err = query.CollectionPaginate(ctx, q.k.Bids, req.Pagination,
+		bids, page, err = query.CollectionPaginate(ctx, q.k.Bids, pagination,
 			func(_ uint64, b types.Bid) (types.Bid, error) { return b, nil })
 	}
 	if err != nil {
@@ -185,6 +193,10 @@ func (q Querier) Bids(ctx context.Context, req *types.QueryBidsRequest) (*types.
 func (q Querier) Leases(ctx context.Context, req *types.QueryLeasesRequest) (*types.QueryLeasesResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	pagination, err := kvpage.Bound(req.Pagination)
+	if err != nil {
+		return nil, err
 	}
 	if _, ok := types.LeaseState_name[int32(req.State)]; !ok {
 		return nil, status.Errorf(codes.InvalidArgument, "invalid lease state %d", req.State)
@@ -213,16 +225,16 @@ func (q Querier) Leases(ctx context.Context, req *types.QueryLeasesRequest) (*ty
 	switch {
 	case tenant != nil:
 		if prefixes, err = stateAddrPrefixes(q.k.OrdersByStateTenant, []int32{int32(types.OrderStateMatched)}, tenant); err == nil {
-			leases, page, err = kvpage.Prefixes(ctx, q.k.OrdersByStateTenant, prefixes, req.Pagination, stateAddrKey.K3,
+			leases, page, err = kvpage.Prefixes(ctx, q.k.OrdersByStateTenant, prefixes, pagination, stateAddrKey.K3,
 				func(key stateAddrKey) (types.Lease, bool, error) { return load(key.K3()) })
 		}
 	case provider != nil || state != 0:
 		if prefixes, err = stateAddrPrefixes(q.k.LeasesByStateProvider, statesOr(state, leaseStates), provider); err == nil {
-			leases, page, err = kvpage.Prefixes(ctx, q.k.LeasesByStateProvider, prefixes, req.Pagination, stateAddrKey.K3,
+			leases, page, err = kvpage.Prefixes(ctx, q.k.LeasesByStateProvider, prefixes, pagination, stateAddrKey.K3,
 				func(key stateAddrKey) (types.Lease, bool, error) { return load(key.K3()) })
 		}
 	default:
-		leases, page, err = query.CollectionPaginate(ctx, q.k.Leases, req.Pagination,
+		leases, page, err = query.CollectionPaginate(ctx, q.k.Leases, pagination,
 			func(_ uint64, l types.Lease) (types.Lease, error) { return l, nil })
 	}
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/crucible-network/crucible/internal/kvpage"
 	"github.com/crucible-network/crucible/x/provider/types"
 )
 
@@ -61,8 +62,12 @@ func (q queryServer) Providers(ctx context.Context, req *types.QueryProvidersReq
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
+	pagination, err := kvpage.Bound(req.Pagination)
+	if err != nil {
+		return nil, err
+	}
 	if req.Status == types.ProviderStatusUnspecified {
-		providers, page, err := query.CollectionPaginate(ctx, q.k.Providers, req.Pagination,
+		providers, page, err := query.CollectionPaginate(ctx, q.k.Providers, pagination,
 			func(owner sdk.AccAddress, p types.Provider) (types.Provider, error) {
 				return p, q.k.fillActiveLeases(ctx, owner, &p)
 			})
@@ -74,7 +79,7 @@ func (q queryServer) Providers(ctx context.Context, req *types.QueryProvidersReq
 	if !types.ValidStatus(req.Status) {
 		return nil, status.Errorf(codes.InvalidArgument, "unknown provider status %d", int32(req.Status))
 	}
-	providers, page, err := query.CollectionPaginate(ctx, q.k.Providers.Indexes.Status, req.Pagination,
+	providers, page, err := query.CollectionPaginate(ctx, q.k.Providers.Indexes.Status, pagination,
 		func(key collections.Pair[int32, sdk.AccAddress], _ collections.NoValue) (types.Provider, error) {
 			return q.k.GetProvider(ctx, key.K2())
 		},
