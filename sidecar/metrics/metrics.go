@@ -22,14 +22,14 @@ type Metrics struct {
 	// Registry holds these metrics and the Go runtime and process collectors.
 	Registry *prometheus.Registry
 
-	BidsPlaced         prometheus.Counter
-	BidsWon            prometheus.Counter
+	BidsPlaced prometheus.Counter
+	BidsWon    prometheus.Counter
 	// LeasesActive counts the provider's leases that are active on chain.
 	LeasesActive prometheus.Gauge
 	// LeasesRunning counts leases whose job is running now (read from the
 	// source CountRunning sets, at each scrape).
-	LeasesRunning prometheus.GaugeFunc
-	running       atomic.Pointer[func() int]
+	LeasesRunning      prometheus.GaugeFunc
+	running            atomic.Pointer[func() int]
 	ChallengeLatency   prometheus.Histogram
 	ChallengesAnswered prometheus.Counter
 	ChallengesFailed   prometheus.Counter

@@ -64,8 +64,8 @@ type fakeProviders struct {
 	reps      []repCall
 	verified  []string // "owner/uuid"
 	removed   []string // "owner/uuid"
-	walkCalls int // WalkActiveProviders calls
-	reads     int // provider records WalkActiveProviders read
+	walkCalls int      // WalkActiveProviders calls
+	reads     int      // provider records WalkActiveProviders read
 }
 
 func (f *fakeProviders) RemoveGPU(_ context.Context, owner sdk.AccAddress, uuid, _ string) error {

@@ -65,4 +65,3 @@ func ChallengeSeed(chainID string, windowHeight int64, windowHash, provider []by
 		GPUIndex:   gpuIndex,
 	})
 }
-
