@@ -262,7 +262,7 @@ export interface ScheduleCursor {
     | undefined;
   /**
    * next_provider is the store key (address bytes) of the next provider to
-   * examine; empty with done false means the first provider.
+   * examine; empty means the first provider of the store.
    */
   nextProvider?:
     | Uint8Array
@@ -275,7 +275,22 @@ export interface ScheduleCursor {
    * window_index is header time (unix ms) / window_ms of the window's start
    * block.
    */
-  windowIndex?: bigint | undefined;
+  windowIndex?:
+    | bigint
+    | undefined;
+  /**
+   * start_provider is where this window's walk started (empty: the first
+   * provider): where the previous window's walk stopped when that window
+   * ended unfinished, so a window too short for its providers is resumed by
+   * the next one instead of restarted, and every provider is examined in
+   * turn whatever its address. The walk goes from it to the end of the
+   * store, wraps, and ends where it started.
+   */
+  startProvider?:
+    | Uint8Array
+    | undefined;
+  /** wrapped says whether the walk has passed the end of the store. */
+  wrapped?: boolean | undefined;
 }
 
 /** BlockHash is a retained block header hash. */
@@ -1022,6 +1037,8 @@ function createBaseScheduleCursor(): ScheduleCursor {
     nextProvider: new Uint8Array(0),
     done: false,
     windowIndex: 0n,
+    startProvider: new Uint8Array(0),
+    wrapped: false,
   };
 }
 
@@ -1047,6 +1064,12 @@ export const ScheduleCursor: MessageFns<ScheduleCursor> = {
         throw new globalThis.Error("value provided for field message.windowIndex of type int64 too large");
       }
       writer.uint32(48).int64(message.windowIndex);
+    }
+    if (message.startProvider !== undefined && message.startProvider.length !== 0) {
+      writer.uint32(58).bytes(message.startProvider);
+    }
+    if (message.wrapped !== undefined && message.wrapped !== false) {
+      writer.uint32(64).bool(message.wrapped);
     }
     return writer;
   },
@@ -1104,6 +1127,22 @@ export const ScheduleCursor: MessageFns<ScheduleCursor> = {
             message.windowIndex = reader.int64() as bigint;
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.startProvider = reader.bytes();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.wrapped = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1139,6 +1178,12 @@ export const ScheduleCursor: MessageFns<ScheduleCursor> = {
         : isSet(object.window_index)
         ? BigInt(object.window_index)
         : 0n,
+      startProvider: isSet(object.startProvider)
+        ? bytesFromBase64(object.startProvider)
+        : isSet(object.start_provider)
+        ? bytesFromBase64(object.start_provider)
+        : new Uint8Array(0),
+      wrapped: isSet(object.wrapped) ? globalThis.Boolean(object.wrapped) : false,
     };
   },
 
@@ -1159,6 +1204,12 @@ export const ScheduleCursor: MessageFns<ScheduleCursor> = {
     if (message.windowIndex !== undefined && message.windowIndex !== 0n) {
       obj.windowIndex = message.windowIndex.toString();
     }
+    if (message.startProvider !== undefined && message.startProvider.length !== 0) {
+      obj.startProvider = base64FromBytes(message.startProvider);
+    }
+    if (message.wrapped !== undefined && message.wrapped !== false) {
+      obj.wrapped = message.wrapped;
+    }
     return obj;
   },
 
@@ -1176,6 +1227,8 @@ export const ScheduleCursor: MessageFns<ScheduleCursor> = {
     message.windowIndex = (object.windowIndex !== undefined && object.windowIndex !== null)
       ? BigInt(object.windowIndex)
       : 0n;
+    message.startProvider = object.startProvider ?? new Uint8Array(0);
+    message.wrapped = object.wrapped ?? false;
     return message;
   },
 };
