@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -218,34 +219,126 @@ func TestContainerServiceDialCancel(t *testing.T) {
 	}
 }
 
-// TestContainerSidecarRestart starts a service, then a second runner on the
-// same work dir (a restarted sidecar): it deletes the container, wipes it,
-// and reports the job failed, "sidecar restarted".
+// TestContainerSidecarRestart reproduces a sidecar restart while a service
+// runs (the old runner cleaned the container up, killing the tenant's
+// service): the first runner detaches (as the sidecar does on shutdown),
+// the second re-adopts the container (same container pid), proxies to it,
+// and its log goes on with the output written while no sidecar ran. A
+// second container, whose lease the restarted sidecar finds gone, is
+// cancelled with the reason and removed; a job that ended while no sidecar
+// ran is collected with its result.
 func TestContainerSidecarRestart(t *testing.T) {
 	e := newContainerEnv(t, nil)
-	m := imageManifest(t, e.image, "exec httpd -f -p 8000 -h /www", map[string]any{
+	m := imageManifest(t, e.image, "echo before; (sleep 2; echo while-down) & exec httpd -f -p 8000 -h /www", map[string]any{
 		"service": true, "ports": []map[string]any{{"port": 8000}},
 	})
 	start(t, e.r, 3, m)
-	_ = getThroughDial(t, e.r, 3, 8000)
-	r2, err := New(e.cfg, nil)
+	start(t, e.r, 4, imageManifest(t, e.image, "exec sleep 600", map[string]any{"service": true}))
+	start(t, e.r, 5, imageManifest(t, e.image, `sleep 2; echo done > "$CRUCIBLE_OUTPUT_DIR/out.txt"`, nil))
+	if body := getThroughDial(t, e.r, 3, 8000); body != "hello from busybox\n" {
+		t.Fatalf("body %q", body)
+	}
+	waitRunning(t, e.r, 4)
+	waitRunning(t, e.r, 5)
+	be := e.r.be.(*containerBackend)
+	pid1, err := be.initPID(containerID(3))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = r2.Close() })
+	if err := e.r.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	if runcGone(t, e.cfg, 3) {
+		t.Fatal("detach stopped the container")
+	}
+	time.Sleep(3 * time.Second) // "while-down" is written, and lease 5 ends, while no sidecar runs
+
+	r2 := newRunner(t, e.cfg)
 	st, err := r2.Status(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != StateRunning {
+		t.Fatalf("after restart: %s (%s)", st.State, st.Reason)
+	}
+	pid2, err := r2.be.(*containerBackend).initPID(containerID(3))
+	if err != nil || pid2 != pid1 {
+		t.Fatalf("container pid %d after restart, %d before (%v)", pid2, pid1, err)
+	}
+	if body := getThroughDial(t, r2, 3, 8000); body != "hello from busybox\n" {
+		t.Fatalf("body after restart %q", body)
+	}
+	// The log resumes: what was written before and while down, in order.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rc, err := r2.Subscribe(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var got strings.Builder
+	buf := make([]byte, 256)
+	for !strings.Contains(got.String(), "while-down") {
+		n, err := rc.Read(buf)
+		got.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("log %q: %v", got.String(), err)
+		}
+	}
+	if !strings.HasPrefix(got.String(), "before\n") {
+		t.Fatalf("log %q", got.String())
+	}
+	// The job that ended while no sidecar ran is collected.
+	if st := wait(t, r2, 5); st.State != StateSucceeded || st.Result == nil || len(st.Result.Files) != 1 {
+		t.Fatalf("lease 5 after restart: %s (%s) %+v", st.State, st.Reason, st.Result)
+	}
+	// Lease 4 is gone on chain (the lease manager decides): removed, reported.
+	if err := r2.CancelWithReason(4, "lease closed while the sidecar was down"); err != nil {
+		t.Fatal(err)
+	}
+	if st := wait(t, r2, 4); st.State != StateCancelled || st.Reason != "lease closed while the sidecar was down" {
+		t.Fatalf("orphan: %s (%s)", st.State, st.Reason)
+	}
+	if !runcGone(t, e.cfg, 4) {
+		t.Fatal("the orphan container still exists")
+	}
+	if err := r2.Cancel(3); err != nil {
+		t.Fatal(err)
+	}
+	if st := wait(t, r2, 3); st.State != StateCancelled {
+		t.Fatalf("state %s (%s)", st.State, st.Reason)
+	}
+	if !runcGone(t, e.cfg, 3) {
+		t.Fatal("container still exists after cancel")
+	}
+}
+
+// TestContainerRestartShimGone: a container whose shim died with no exit
+// code recorded cannot be followed; the restarted runner deletes it and
+// reports the job failed, "sidecar restarted".
+func TestContainerRestartShimGone(t *testing.T) {
+	e := newContainerEnv(t, nil)
+	start(t, e.r, 6, imageManifest(t, e.image, "exec sleep 600", map[string]any{"service": true}))
+	waitRunning(t, e.r, 6)
+	if err := e.r.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := readContainerState(filepath.Join(e.cfg.WorkDir, "leases", "6"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = syscall.Kill(-cs.ShimPID, syscall.SIGKILL)
+	time.Sleep(200 * time.Millisecond)
+	r2 := newRunner(t, e.cfg)
+	st, err := r2.Status(6)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.State != StateFailed || st.Reason != ReasonRestarted {
 		t.Fatalf("after restart: %s (%s)", st.State, st.Reason)
 	}
-	if !runcGone(t, e.cfg, 3) {
+	if !runcGone(t, e.cfg, 6) {
 		t.Fatal("the restarted runner left the container running")
-	}
-	// The first runner sees its container end.
-	if st := wait(t, e.r, 3); !st.State.Final() {
-		t.Fatalf("first runner: %s", st.State)
 	}
 }
 

@@ -1,0 +1,300 @@
+package runner
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/crucible-network/crucible/sidecar/config"
+)
+
+// Egress "allow": each container gets a network namespace the runner makes
+// (ip netns), a veth pair from the host into it and a /30 of
+// runner.egress_pool (host end .1, container end .2, its default route).
+// One nftables table per work dir (inet crucible_<hash>) masquerades the
+// pool's traffic out of the host and drops, from any container's veth:
+// IPv6; packets to private, shared, link-local, loopback, multicast and
+// reserved IPv4 ranges (so: other containers, the provider's LAN, cloud
+// metadata at 169.254.169.254); packets to another container's veth; and
+// every packet to the host itself (its input hook: the host's own
+// addresses, public or private). The public internet stays reachable.
+// Egress "deny": the runtime makes the namespace, with loopback only.
+
+// blockedRanges are the IPv4 destinations a container may not reach.
+var blockedRanges = []string{
+	"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+	"192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/3",
+}
+
+// netState is a container's egress network, recorded in container.json.
+type netState struct {
+	Slot      int    `json:"slot"`
+	Netns     string `json:"netns"`     // name under /run/netns
+	HostLink  string `json:"host_link"` // host end of the veth pair
+	HostAddr  string `json:"host_addr"` // host end's address (the container's gateway)
+	Addr      string `json:"addr"`      // the container's address
+	PrefixLen int    `json:"prefix_len"`
+}
+
+// egressNet is the container backend's egress bookkeeping.
+type egressNet struct {
+	table  string       // nftables table name (family inet)
+	prefix string       // name prefix of the host ends of the veths
+	nsPre  string       // name prefix of the network namespaces
+	pool   netip.Prefix // addresses handed out, /30 each
+	slots  map[int]bool // slots in use
+}
+
+func newEgressNet(cfg config.RunnerConfig, hash string) (*egressNet, error) {
+	for _, tool := range []string{"ip", "nft"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return nil, fmt.Errorf("runner.egress allow needs the %s command (Debian: iproute2, nftables): %w", tool, err)
+		}
+	}
+	pool, err := netip.ParsePrefix(cfg.EgressPool)
+	if err != nil {
+		return nil, fmt.Errorf("runner.egress_pool: %w", err)
+	}
+	return &egressNet{
+		table:  "crucible_" + hash[:8],
+		prefix: "cr" + hash[:5] + "v",
+		nsPre:  "crucible-" + hash[:8] + "-",
+		pool:   pool.Masked(),
+		slots:  map[int]bool{},
+	}, nil
+}
+
+// ipCmd runs a command of the network tools.
+func ipCmd(name string, args ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), runtimeTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// slotAddrs are the host and container addresses of a slot's /30.
+func (e *egressNet) slotAddrs(slot int) (host, ctr netip.Addr, ok bool) {
+	base := e.pool.Addr().As4()
+	n := binary.BigEndian.Uint32(base[:]) + uint32(slot)*4
+	var h, c [4]byte
+	binary.BigEndian.PutUint32(h[:], n+1)
+	binary.BigEndian.PutUint32(c[:], n+2)
+	host, ctr = netip.AddrFrom4(h), netip.AddrFrom4(c)
+	return host, ctr, e.pool.Contains(ctr) && e.pool.Contains(netip.AddrFrom4(h))
+}
+
+// ruleset is the table of this work dir: create (or replace) it.
+func (e *egressNet) ruleset() string {
+	p := e.prefix + "*"
+	return fmt.Sprintf(`table inet %[1]s
+delete table inet %[1]s
+table inet %[1]s {
+	chain forward {
+		type filter hook forward priority -10; policy accept;
+		iifname "%[2]s" meta nfproto ipv6 drop
+		iifname "%[2]s" ip daddr { %[3]s } drop
+		iifname "%[2]s" oifname "%[2]s" drop
+		oifname "%[2]s" ct state established,related accept
+		oifname "%[2]s" drop
+	}
+	chain input {
+		type filter hook input priority -10; policy accept;
+		iifname "%[2]s" drop
+	}
+	chain postrouting {
+		type nat hook postrouting priority 100; policy accept;
+		ip saddr %[4]s oifname != "%[2]s" masquerade
+	}
+}
+`, e.table, p, strings.Join(blockedRanges, ", "), e.pool)
+}
+
+// setup installs the table, turns IPv4 forwarding on, and removes the
+// links and namespaces of this work dir that no live container claims
+// (left by a crash).
+func (e *egressNet) setup(logger interface{ Warn(string, ...any) }) error {
+	f, err := os.CreateTemp("", "crucible-nft-*.conf")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.WriteString(e.ruleset()); err != nil {
+		_ = f.Close()
+		return err
+	}
+	_ = f.Close()
+	if err := ipCmd("nft", "-f", f.Name()); err != nil {
+		return err
+	}
+	if b, _ := os.ReadFile("/proc/sys/net/ipv4/ip_forward"); strings.TrimSpace(string(b)) != "1" {
+		if err := os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644); err != nil {
+			return fmt.Errorf("enable IPv4 forwarding: %w", err)
+		}
+		logger.Warn("turned IPv4 forwarding on (net.ipv4.ip_forward=1) for container egress")
+	}
+	for _, l := range e.links() {
+		slot, err := strconv.Atoi(strings.TrimPrefix(l, e.prefix))
+		if err == nil && e.slots[slot] {
+			continue
+		}
+		logger.Warn("removing a container link no live container claims", "link", l)
+		_ = ipCmd("ip", "link", "del", l)
+	}
+	entries, _ := os.ReadDir("/run/netns")
+	for _, d := range entries {
+		name := d.Name()
+		if !strings.HasPrefix(name, e.nsPre) {
+			continue
+		}
+		slot, err := strconv.Atoi(strings.TrimPrefix(name, e.nsPre))
+		if err == nil && e.slots[slot] {
+			continue
+		}
+		logger.Warn("removing a container network namespace no live container claims", "netns", name)
+		_ = ipCmd("ip", "netns", "del", name)
+	}
+	return nil
+}
+
+// links lists the host's links named with this work dir's prefix.
+func (e *egressNet) links() []string {
+	entries, _ := os.ReadDir("/sys/class/net")
+	var out []string
+	for _, d := range entries {
+		if strings.HasPrefix(d.Name(), e.prefix) {
+			out = append(out, d.Name())
+		}
+	}
+	return out
+}
+
+// up makes a container's network: namespace, veth pair, addresses, route.
+func (e *egressNet) up(slot int) (*netState, error) {
+	host, ctr, ok := e.slotAddrs(slot)
+	if !ok {
+		return nil, errors.New("runner.egress_pool is exhausted")
+	}
+	ns := &netState{
+		Slot: slot, Netns: e.nsPre + strconv.Itoa(slot), HostLink: e.prefix + strconv.Itoa(slot),
+		HostAddr: host.String(), Addr: ctr.String(), PrefixLen: 30,
+	}
+	// Leftovers of this slot (a crash between up and the state write).
+	e.down(ns)
+	steps := [][]string{
+		{"ip", "netns", "add", ns.Netns},
+		{"ip", "link", "add", ns.HostLink, "type", "veth", "peer", "name", "eth0", "netns", ns.Netns},
+		{"ip", "addr", "add", host.String() + "/30", "dev", ns.HostLink},
+		{"ip", "link", "set", ns.HostLink, "up"},
+		{"ip", "-n", ns.Netns, "link", "set", "lo", "up"},
+		{"ip", "-n", ns.Netns, "addr", "add", ctr.String() + "/30", "dev", "eth0"},
+		{"ip", "-n", ns.Netns, "link", "set", "eth0", "up"},
+		{"ip", "-n", ns.Netns, "route", "add", "default", "via", host.String()},
+	}
+	for _, s := range steps {
+		if err := ipCmd(s[0], s[1:]...); err != nil {
+			e.down(ns)
+			return nil, err
+		}
+	}
+	return ns, nil
+}
+
+// down removes a container's network (deleting the host end of the veth
+// deletes both ends).
+func (e *egressNet) down(ns *netState) {
+	if _, err := os.Stat(filepath.Join("/sys/class/net", ns.HostLink)); err == nil {
+		_ = ipCmd("ip", "link", "del", ns.HostLink)
+	}
+	if _, err := os.Stat(filepath.Join("/run/netns", ns.Netns)); err == nil {
+		_ = ipCmd("ip", "netns", "del", ns.Netns)
+	}
+}
+
+// netUp gives a container its egress network, when the config allows
+// egress, and points the spec's network namespace at it.
+func (b *containerBackend) netUp(_ uint64, s *specs.Spec) (*netState, error) {
+	if b.egress == nil {
+		return nil, nil
+	}
+	b.netMu.Lock()
+	if b.egressErr != nil {
+		b.netMu.Unlock()
+		return nil, fmt.Errorf("the egress rules are not installed: %w", b.egressErr)
+	}
+	slot := 0
+	for b.egress.slots[slot] {
+		slot++
+	}
+	b.egress.slots[slot] = true
+	b.netMu.Unlock()
+	ns, err := b.egress.up(slot)
+	if err != nil {
+		b.release(slot)
+		return nil, err
+	}
+	for i, n := range s.Linux.Namespaces {
+		if n.Type == specs.NetworkNamespace {
+			s.Linux.Namespaces[i].Path = filepath.Join("/run/netns", ns.Netns)
+		}
+	}
+	return ns, nil
+}
+
+// netDown removes a container's network and frees its slot.
+func (b *containerBackend) netDown(ns *netState) {
+	if ns == nil || b.egress == nil {
+		return
+	}
+	b.egress.down(ns)
+	b.release(ns.Slot)
+}
+
+func (b *containerBackend) release(slot int) {
+	b.netMu.Lock()
+	delete(b.egress.slots, slot)
+	b.netMu.Unlock()
+}
+
+// claim marks a re-adopted container's slot in use.
+func (b *containerBackend) claim(ns *netState) {
+	if ns == nil || b.egress == nil {
+		return
+	}
+	b.netMu.Lock()
+	b.egress.slots[ns.Slot] = true
+	b.netMu.Unlock()
+}
+
+// adopted runs once the runner has re-adopted what it could: the egress
+// table is (re)installed and what no live container claims is removed.
+func (b *containerBackend) adopted([]uint64) {
+	if b.egress == nil {
+		return
+	}
+	b.netMu.Lock()
+	defer b.netMu.Unlock()
+	if err := b.egress.setup(b.logger); err != nil {
+		b.egressErr = err
+		b.logger.Error("container egress rules not installed: containers start without a network", "err", err)
+	}
+}
+
+// netClose removes the egress table (no container runs any more).
+func (b *containerBackend) netClose() {
+	if b.egress == nil {
+		return
+	}
+	_ = ipCmd("nft", "delete", "table", "inet", b.egress.table)
+}
