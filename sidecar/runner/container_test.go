@@ -118,7 +118,7 @@ mknod /tmp/gpu1 c 240 1 2>/dev/null; echo mknod=$?
 kill -9 "$SIDECAR_PID" 2>/dev/null; echo kill=$?
 echo pid1=$(cat /proc/1/cmdline | tr '\0' ' ')
 echo nets=$(ls /sys/class/net | tr '\n' ' ')
-wget -q -T 3 -O - "http://$HOSTADDR/" 2>/dev/null | head -c 64; echo
+printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 "${HOSTADDR%:*}" "${HOSTADDR##*:}" 2>/dev/null | tail -n 1; echo
 echo id=$(id -u) host=$(hostname)
 echo uidmap=$(cat /proc/self/uid_map)
 echo made > "$CRUCIBLE_OUTPUT_DIR/ok.txt"

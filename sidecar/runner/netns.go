@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,9 +18,12 @@ import (
 	"github.com/crucible-network/crucible/sidecar/config"
 )
 
-// Egress "allow": each container gets a network namespace the runner makes
-// (ip netns), a veth pair from the host into it and a /30 of
-// runner.egress_pool (host end .1, container end .2, its default route).
+// Egress "allow": each container gets a veth pair from the host into its
+// network namespace and a /30 of runner.egress_pool (host end .1, container
+// end .2, its default route). The runtime makes the namespace (so, where
+// containers get a user namespace, that one owns it and sysfs mounts); a
+// createRuntime hook moves the container end into it and configures it
+// before the container's process starts.
 // One nftables table per work dir (inet crucible_<hash>) masquerades the
 // pool's traffic out of the host and drops, from any container's veth:
 // IPv6; packets to private, shared, link-local, loopback, multicast and
@@ -38,8 +42,8 @@ var blockedRanges = []string{
 // netState is a container's egress network, recorded in container.json.
 type netState struct {
 	Slot      int    `json:"slot"`
-	Netns     string `json:"netns"`     // name under /run/netns
 	HostLink  string `json:"host_link"` // host end of the veth pair
+	PeerLink  string `json:"peer_link"` // container end, until the hook renames it eth0
 	HostAddr  string `json:"host_addr"` // host end's address (the container's gateway)
 	Addr      string `json:"addr"`      // the container's address
 	PrefixLen int    `json:"prefix_len"`
@@ -49,15 +53,21 @@ type netState struct {
 type egressNet struct {
 	table  string       // nftables table name (family inet)
 	prefix string       // name prefix of the host ends of the veths
-	nsPre  string       // name prefix of the network namespaces
+	peer   string       // name prefix of the container ends before they move
+	path   string       // PATH of the hook (where ip and nsenter are)
 	pool   netip.Prefix // addresses handed out, /30 each
 	slots  map[int]bool // slots in use
 }
 
 func newEgressNet(cfg config.RunnerConfig, hash string) (*egressNet, error) {
-	for _, tool := range []string{"ip", "nft"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return nil, fmt.Errorf("runner.egress allow needs the %s command (Debian: iproute2, nftables): %w", tool, err)
+	path := []string{"/usr/sbin", "/usr/bin", "/sbin", "/bin"}
+	for _, tool := range []string{"ip", "nft", "nsenter"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			return nil, fmt.Errorf("runner.egress allow needs the %s command (Debian: iproute2, nftables, util-linux): %w", tool, err)
+		}
+		if d, _ := filepath.Abs(filepath.Dir(p)); !slices.Contains(path, d) {
+			path = append([]string{d}, path...)
 		}
 	}
 	pool, err := netip.ParsePrefix(cfg.EgressPool)
@@ -67,7 +77,8 @@ func newEgressNet(cfg config.RunnerConfig, hash string) (*egressNet, error) {
 	return &egressNet{
 		table:  "crucible_" + hash[:8],
 		prefix: "cr" + hash[:5] + "v",
-		nsPre:  "crucible-" + hash[:8] + "-",
+		peer:   "cr" + hash[:5] + "p",
+		path:   "PATH=" + strings.Join(path, ":"),
 		pool:   pool.Masked(),
 		slots:  map[int]bool{},
 	}, nil
@@ -122,8 +133,7 @@ table inet %[1]s {
 }
 
 // setup installs the table, turns IPv4 forwarding on, and removes the
-// links and namespaces of this work dir that no live container claims
-// (left by a crash).
+// links of this work dir that no live container claims (left by a crash).
 func (e *egressNet) setup(logger interface{ Warn(string, ...any) }) error {
 	f, err := os.CreateTemp("", "crucible-nft-*.conf")
 	if err != nil {
@@ -145,25 +155,12 @@ func (e *egressNet) setup(logger interface{ Warn(string, ...any) }) error {
 		logger.Warn("turned IPv4 forwarding on (net.ipv4.ip_forward=1) for container egress")
 	}
 	for _, l := range e.links() {
-		slot, err := strconv.Atoi(strings.TrimPrefix(l, e.prefix))
+		slot, err := strconv.Atoi(l[len(e.prefix):])
 		if err == nil && e.slots[slot] {
 			continue
 		}
 		logger.Warn("removing a container link no live container claims", "link", l)
 		_ = ipCmd("ip", "link", "del", l)
-	}
-	entries, _ := os.ReadDir("/run/netns")
-	for _, d := range entries {
-		name := d.Name()
-		if !strings.HasPrefix(name, e.nsPre) {
-			continue
-		}
-		slot, err := strconv.Atoi(strings.TrimPrefix(name, e.nsPre))
-		if err == nil && e.slots[slot] {
-			continue
-		}
-		logger.Warn("removing a container network namespace no live container claims", "netns", name)
-		_ = ipCmd("ip", "netns", "del", name)
 	}
 	return nil
 }
@@ -173,34 +170,30 @@ func (e *egressNet) links() []string {
 	entries, _ := os.ReadDir("/sys/class/net")
 	var out []string
 	for _, d := range entries {
-		if strings.HasPrefix(d.Name(), e.prefix) {
+		if strings.HasPrefix(d.Name(), e.prefix) || strings.HasPrefix(d.Name(), e.peer) {
 			out = append(out, d.Name())
 		}
 	}
 	return out
 }
 
-// up makes a container's network: namespace, veth pair, addresses, route.
+// up makes a container's veth pair (both ends on the host until the hook
+// moves one) and addresses the host end.
 func (e *egressNet) up(slot int) (*netState, error) {
 	host, ctr, ok := e.slotAddrs(slot)
 	if !ok {
 		return nil, errors.New("runner.egress_pool is exhausted")
 	}
 	ns := &netState{
-		Slot: slot, Netns: e.nsPre + strconv.Itoa(slot), HostLink: e.prefix + strconv.Itoa(slot),
+		Slot: slot, HostLink: e.prefix + strconv.Itoa(slot), PeerLink: e.peer + strconv.Itoa(slot),
 		HostAddr: host.String(), Addr: ctr.String(), PrefixLen: 30,
 	}
 	// Leftovers of this slot (a crash between up and the state write).
 	e.down(ns)
 	steps := [][]string{
-		{"ip", "netns", "add", ns.Netns},
-		{"ip", "link", "add", ns.HostLink, "type", "veth", "peer", "name", "eth0", "netns", ns.Netns},
+		{"ip", "link", "add", ns.HostLink, "type", "veth", "peer", "name", ns.PeerLink},
 		{"ip", "addr", "add", host.String() + "/30", "dev", ns.HostLink},
 		{"ip", "link", "set", ns.HostLink, "up"},
-		{"ip", "-n", ns.Netns, "link", "set", "lo", "up"},
-		{"ip", "-n", ns.Netns, "addr", "add", ctr.String() + "/30", "dev", "eth0"},
-		{"ip", "-n", ns.Netns, "link", "set", "eth0", "up"},
-		{"ip", "-n", ns.Netns, "route", "add", "default", "via", host.String()},
 	}
 	for _, s := range steps {
 		if err := ipCmd(s[0], s[1:]...); err != nil {
@@ -211,14 +204,36 @@ func (e *egressNet) up(slot int) (*netState, error) {
 	return ns, nil
 }
 
-// down removes a container's network (deleting the host end of the veth
-// deletes both ends).
-func (e *egressNet) down(ns *netState) {
-	if _, err := os.Stat(filepath.Join("/sys/class/net", ns.HostLink)); err == nil {
-		_ = ipCmd("ip", "link", "del", ns.HostLink)
+// netHook moves the container end of the veth into the new container's
+// network namespace (the runtime passes the container's state, with its
+// pid, on stdin) and configures it: eth0, the address, the default route.
+const netHook = `set -e
+pid=$(sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p')
+[ -n "$pid" ]
+ip link set "$1" netns "$pid"
+nsenter -t "$pid" -n ip link set "$1" name eth0
+nsenter -t "$pid" -n ip addr add "$2" dev eth0
+nsenter -t "$pid" -n ip link set eth0 up
+nsenter -t "$pid" -n ip route add default via "$3"`
+
+// hook is the createRuntime hook of a container's network.
+func (e *egressNet) hook(ns *netState) specs.Hook {
+	timeout := 30
+	return specs.Hook{
+		Path:    "/bin/sh",
+		Args:    []string{"sh", "-c", netHook, "crucible-net", ns.PeerLink, ns.Addr + "/" + strconv.Itoa(ns.PrefixLen), ns.HostAddr},
+		Env:     []string{e.path},
+		Timeout: &timeout,
 	}
-	if _, err := os.Stat(filepath.Join("/run/netns", ns.Netns)); err == nil {
-		_ = ipCmd("ip", "netns", "del", ns.Netns)
+}
+
+// down removes a container's network: deleting the host end of the veth
+// deletes both ends.
+func (e *egressNet) down(ns *netState) {
+	for _, l := range []string{ns.HostLink, ns.PeerLink} {
+		if _, err := os.Stat(filepath.Join("/sys/class/net", l)); err == nil {
+			_ = ipCmd("ip", "link", "del", l)
+		}
 	}
 }
 
@@ -244,11 +259,10 @@ func (b *containerBackend) netUp(_ uint64, s *specs.Spec) (*netState, error) {
 		b.release(slot)
 		return nil, err
 	}
-	for i, n := range s.Linux.Namespaces {
-		if n.Type == specs.NetworkNamespace {
-			s.Linux.Namespaces[i].Path = filepath.Join("/run/netns", ns.Netns)
-		}
+	if s.Hooks == nil {
+		s.Hooks = &specs.Hooks{}
 	}
+	s.Hooks.CreateRuntime = append(s.Hooks.CreateRuntime, b.egress.hook(ns))
 	return ns, nil
 }
 
