@@ -32,6 +32,15 @@ const (
 	UsernsOff  = "off"
 )
 
+// Disk limit enforcement (RunnerConfig.DiskQuota).
+const (
+	// DiskQuotaAuto puts a container's writable data on ext4 images of its
+	// limits where the host allows it (root, loop devices, mkfs.ext4), else polls.
+	DiskQuotaAuto = "auto"
+	// DiskQuotaPoll measures disk use every second and kills a job over its limit.
+	DiskQuotaPoll = "poll"
+)
+
 // Egress policies (RunnerConfig.Egress).
 const (
 	// EgressDeny gives a container only a loopback interface.
@@ -78,6 +87,9 @@ type RunnerConfig struct {
 	// MaxDiskBytes caps a container's rootfs and job directory, and its
 	// volume; it is also the default.
 	MaxDiskBytes uint64 `yaml:"max_disk_bytes" json:"max_disk_bytes"`
+	// DiskQuota is how disk limits are enforced: auto (filesystems of the
+	// limits' size where the host allows it, else polling) or poll.
+	DiskQuota string `yaml:"disk_quota" json:"disk_quota"`
 	// Userns is auto (containers get a user namespace where the host allows
 	// it: their root is an unprivileged host uid) or off.
 	Userns string `yaml:"userns" json:"userns"`
@@ -110,6 +122,7 @@ func DefaultRunnerConfig() RunnerConfig {
 		MaxPids:            4096,
 		MaxShmBytes:        8 << 30,
 		MaxDiskBytes:       200 << 30,
+		DiskQuota:          DiskQuotaAuto,
 		Userns:             UsernsAuto,
 		Egress:             EgressDeny,
 		EgressPool:         "10.254.0.0/16",
@@ -155,6 +168,9 @@ func (c RunnerConfig) ValidateBasic() error {
 	}
 	if !slices.Contains([]string{"", BackendAuto, BackendContainer, BackendProcess}, c.Backend) {
 		return fieldErrorf("backend", "%q is not auto, container or process", c.Backend)
+	}
+	if c.DiskQuota != "" && c.DiskQuota != DiskQuotaAuto && c.DiskQuota != DiskQuotaPoll {
+		return fieldErrorf("disk_quota", "%q is not auto or poll", c.DiskQuota)
 	}
 	if c.Userns != "" && c.Userns != UsernsAuto && c.Userns != UsernsOff {
 		return fieldErrorf("userns", "%q is not auto or off", c.Userns)
@@ -218,6 +234,9 @@ func (c RunnerConfig) WithDefaults() RunnerConfig {
 	}
 	if c.Userns == "" {
 		c.Userns = d.Userns
+	}
+	if c.DiskQuota == "" {
+		c.DiskQuota = d.DiskQuota
 	}
 	if c.Egress == "" {
 		c.Egress = d.Egress

@@ -62,6 +62,8 @@ type containerBackend struct {
 	egress    *egressNet
 	netMu     sync.Mutex
 	egressErr error // the egress rules could not be installed
+	// diskMode is how disk limits are enforced: DiskFilesystem or DiskPoll.
+	diskMode string
 }
 
 // User namespace mapping: container ids 0..UsernsSize-1 are host ids
@@ -129,6 +131,12 @@ func newContainerBackend(cfg config.RunnerConfig, runtimePath, workDir string, l
 			logger.Warn("containers run without a user namespace (their root is host root, confined by capabilities, seccomp and the filesystem view)", "why", why)
 		}
 	}
+	mode, why := diskMode(cfg, workDir)
+	if mode == DiskFilesystem {
+		logger.Info("disk limits: each container's rootfs and job directory, and its volume, on ext4 images of their size (writes past a limit fail with ENOSPC)")
+	} else {
+		logger.Warn("disk limits: polled every second (a job over its limit is killed); filesystem limits need root, loop devices and mkfs.ext4", "why", why)
+	}
 	var egress *egressNet
 	if cfg.Egress == config.EgressAllow {
 		if egress, err = newEgressNet(cfg, hex.EncodeToString(sum[:])); err != nil {
@@ -136,6 +144,7 @@ func newContainerBackend(cfg config.RunnerConfig, runtimePath, workDir string, l
 		}
 	}
 	return &containerBackend{
+		diskMode:  mode,
 		egress:    egress,
 		userns:    userns,
 		cfg:       cfg,
@@ -186,17 +195,45 @@ func (b *containerBackend) prepare(ctx context.Context, j *jobSpec) (*execution,
 	m := j.manifest
 	rootfs := filepath.Join(j.dir, "rootfs")
 	bundle := filepath.Join(j.dir, "bundle")
-	for _, d := range []string{rootfs, bundle, filepath.Join(j.dir, "volume")} {
-		if err := os.RemoveAll(d); err != nil {
-			return nil, fmt.Errorf("runner: %w", err)
-		}
-	}
+	b.wipe(j.leaseID, j.dir)
 	if b.userns {
 		// The container's root must reach its rootfs and bundle.
 		if err := os.Chmod(j.dir, 0o711); err != nil {
 			return nil, fmt.Errorf("runner: %w", err)
 		}
 	}
+	var disk *diskState
+	if b.diskMode == DiskFilesystem {
+		diskLimit := b.cfg.MaxDiskBytes
+		if m.Resources.DiskBytes > 0 {
+			diskLimit = m.Resources.DiskBytes
+		}
+		mnt := filepath.Join(j.dir, "disk")
+		if err := makeDisk(mnt, diskLimit, b.idShift()); err != nil {
+			return nil, fmt.Errorf("disk: %v", err)
+		}
+		disk = &diskState{Job: filepath.Join(mnt, "job"), Outputs: j.outputs}
+		rootfs = filepath.Join(mnt, "rootfs")
+		if err := os.MkdirAll(filepath.Join(disk.Job, filepath.FromSlash(j.outputs)), 0o700); err != nil {
+			b.wipe(j.leaseID, j.dir)
+			return nil, fmt.Errorf("runner: %w", err)
+		}
+		j.jobDir = disk.Job
+		if m.VolumeBytes > 0 {
+			if err := makeDisk(filepath.Join(j.dir, "volume"), m.VolumeBytes, b.idShift()); err != nil {
+				b.wipe(j.leaseID, j.dir)
+				return nil, fmt.Errorf("volume: %v", err)
+			}
+		}
+	}
+	ok := false
+	var netst *netState
+	defer func() {
+		if !ok {
+			b.netDown(netst)
+			b.wipe(j.leaseID, j.dir)
+		}
+	}()
 	img, err := b.images.unpack(ctx, m.Image, rootfs, b.idShift())
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %v", m.Image, err)
@@ -206,7 +243,7 @@ func (b *containerBackend) prepare(ctx context.Context, j *jobSpec) (*execution,
 	if err != nil {
 		return nil, err
 	}
-	netst, err := b.netUp(j.leaseID, spec)
+	netst, err = b.netUp(j.leaseID, spec)
 	if err != nil {
 		return nil, fmt.Errorf("network: %v", err)
 	}
@@ -227,6 +264,7 @@ func (b *containerBackend) prepare(ctx context.Context, j *jobSpec) (*execution,
 		LeaseID:   j.leaseID,
 		Container: id,
 		Net:       netst,
+		Disk:      disk,
 	}
 	exitFile := filepath.Join(j.dir, exitFileName)
 	_ = os.Remove(exitFile)
@@ -242,6 +280,7 @@ func (b *containerBackend) prepare(ctx context.Context, j *jobSpec) (*execution,
 		cs.ShimStart = procStartTime(pid)
 		return writeContainerState(j.dir, cs)
 	}
+	ok = true
 	return ex, nil
 }
 
@@ -269,6 +308,8 @@ type containerState struct {
 	ShimStart uint64 `json:"shim_start"`
 	// Net is the container's egress network, when it has one.
 	Net *netState `json:"net,omitempty"`
+	// Disk is set when its disk limits are filesystems.
+	Disk *diskState `json:"disk,omitempty"`
 }
 
 func writeContainerState(dir string, cs *containerState) error {
@@ -320,6 +361,12 @@ func (b *containerBackend) execution(leaseID uint64, dir string, m Manifest, cs 
 			if _, err := b.runc("delete", "--force", id); err != nil {
 				b.logger.Debug("delete container", "lease", leaseID, "err", err)
 			}
+			if cs.Disk != nil {
+				// The result is read from the host's job directory.
+				if err := copyOutputs(cs.Disk.Job, jobDir, cs.Disk.Outputs, int64(b.cfg.MaxOutputBytes)); err != nil {
+					b.logger.Warn("copy the outputs off the disk filesystem", "lease", leaseID, "err", err)
+				}
+			}
 			b.netDown(cs.Net)
 			b.wipe(leaseID, dir)
 		},
@@ -331,6 +378,9 @@ func (b *containerBackend) execution(leaseID uint64, dir string, m Manifest, cs 
 			return dialInNetns(ctx, pid, net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))))
 		},
 		overLimit: func() error {
+			if cs.Disk != nil {
+				return nil // the filesystems enforce the limits
+			}
 			if n := diskUse(rootfs) + diskUse(jobDir); n > diskLimit {
 				return fmt.Errorf("disk limit exceeded: the rootfs and job directory hold %d bytes, more than %d; the job was killed", n, diskLimit)
 			}
@@ -458,6 +508,8 @@ func (b *containerBackend) reap(leaseID uint64, dir string, st Status) string {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "rootfs")); err == nil {
 		did = append(did, "wiped its rootfs and volume")
+	} else if _, err := os.Stat(filepath.Join(dir, "disk")); err == nil {
+		did = append(did, "wiped its disk and volume filesystems")
 	}
 	b.wipe(leaseID, dir)
 	return strings.Join(did, "; ")
@@ -480,8 +532,11 @@ func (b *containerBackend) close(detached bool) {
 	}
 }
 
-// wipe removes a lease's rootfs, bundle and volume.
+// wipe removes a lease's rootfs, bundle and volume (unmounting and
+// deleting its limit filesystems).
 func (b *containerBackend) wipe(_ uint64, dir string) {
+	unmountDisk(filepath.Join(dir, "disk"))
+	unmountDisk(filepath.Join(dir, "volume"))
 	for _, d := range []string{"rootfs", "bundle", "volume", logFIFOName, exitFileName, stateFileName} {
 		_ = os.RemoveAll(filepath.Join(dir, d))
 	}

@@ -407,10 +407,11 @@ func listenLocal(t *testing.T) net.Listener {
 	return ln
 }
 
-// TestContainerDiskLimits: a job that writes past disk_bytes, and one that
-// fills its volume past volume_bytes, are killed with the reason.
+// TestContainerDiskLimits (runner.disk_quota poll): a job that writes past
+// disk_bytes, and one that fills its volume past volume_bytes, are killed
+// with the reason.
 func TestContainerDiskLimits(t *testing.T) {
-	e := newContainerEnv(t, nil)
+	e := newContainerEnv(t, func(c *config.RunnerConfig) { c.DiskQuota = config.DiskQuotaPoll })
 	start(t, e.r, 30, imageManifest(t, e.image, "dd if=/dev/zero of=/tmp/fill bs=1M count=24 2>/dev/null; sync; sleep 30",
 		map[string]any{"resources": map[string]any{"disk_bytes": 16 << 20}}))
 	start(t, e.r, 31, imageManifest(t, e.image, "dd if=/dev/zero of=/volume/fill bs=1M count=4 2>/dev/null; sync; sleep 30",
@@ -419,6 +420,65 @@ func TestContainerDiskLimits(t *testing.T) {
 		if st := wait(t, e.r, id); st.State != StateFailed || !strings.Contains(st.Reason, want) {
 			t.Errorf("lease %d: %s (%s), want %q", id, st.State, st.Reason, want)
 		}
+	}
+}
+
+// TestContainerDiskENOSPC (filesystem limits): writing past disk_bytes in
+// the rootfs (/tmp) or the job directory, or past volume_bytes in the
+// volume, fails at once inside the container with ENOSPC (before, the
+// write succeeded and the job was killed up to a second later, having
+// filled the host's disk meanwhile). The job goes on, and its outputs
+// become its result; the filesystems are unmounted and deleted after it.
+func TestContainerDiskENOSPC(t *testing.T) {
+	e := newContainerEnv(t, nil)
+	if mode := e.r.be.(*containerBackend).diskMode; mode != DiskFilesystem {
+		t.Skipf("disk limits are %s here (no loop devices or mkfs.ext4)", mode)
+	}
+	script := `
+dd if=/dev/zero of=/tmp/fill bs=1M count=24 2>/tmp/err; echo rootfs=$?; grep -o 'No space left on device' /tmp/err | head -n 1
+rm -f /tmp/fill
+dd if=/dev/zero of=/crucible/fill bs=1M count=24 2>/tmp/err; echo job=$?; grep -o 'No space left on device' /tmp/err | head -n 1
+rm -f /crucible/fill
+dd if=/dev/zero of=/volume/fill bs=1M count=4 2>/tmp/err; echo volume=$?; grep -o 'No space left on device' /tmp/err | head -n 1
+echo kept > "$CRUCIBLE_OUTPUT_DIR/out.txt"
+`
+	start(t, e.r, 32, imageManifest(t, e.image, script,
+		map[string]any{"resources": map[string]any{"disk_bytes": 16 << 20}, "volume_bytes": 1 << 20}))
+	st := wait(t, e.r, 32)
+	log := readLog(t, e.r, 32)
+	t.Logf("log:\n%s", log)
+	if st.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", st.State, st.Reason)
+	}
+	v := logValues(log)
+	for _, k := range []string{"rootfs", "job", "volume"} {
+		if v[k] == "0" || v[k] == "" {
+			t.Errorf("%s: the write past the limit succeeded (dd exit %q)", k, v[k])
+		}
+	}
+	if n := strings.Count(log, "No space left on device"); n != 3 {
+		t.Errorf("%d writes failed with ENOSPC, want 3", n)
+	}
+	if st.Result == nil || len(st.Result.Files) != 1 || st.Result.Files[0].Path != "out.txt" {
+		t.Fatalf("result %+v", st.Result)
+	}
+	f, _, err := e.r.OpenResultFile(32, "out.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(f)
+	f.Close()
+	if string(b) != "kept\n" {
+		t.Fatalf("out.txt %q", b)
+	}
+	dir := filepath.Join(e.cfg.WorkDir, "leases", "32")
+	for _, p := range []string{"disk", "disk.img", "volume", "volume.img"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); !os.IsNotExist(err) {
+			t.Errorf("%s left after the job: %v", p, err)
+		}
+	}
+	if mounts, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mounts), dir) {
+		t.Errorf("a filesystem of the lease is still mounted")
 	}
 }
 
