@@ -102,8 +102,8 @@ func listenInNetns(t *testing.T, nsPath, addr string) net.Listener {
 // host's NAT) but not a private address routed the same way, not the
 // host's own addresses (public or its gateway), not its own loopback's
 // host, and not another lease's container; with egress deny nothing gets
-// out. Stopping a container removes its link; closing the
-// runner removes the rules. Before, egress allow was refused by the config.
+// out. A restart keeps a re-adopted container's network; stopping a
+// container removes its link; closing the runner removes the rules. Before, egress allow was refused by the config.
 func TestContainerEgress(t *testing.T) {
 	needEgressTools(t)
 	e := newContainerEnv(t, func(c *config.RunnerConfig) { c.Egress = config.EgressAllow })
@@ -181,20 +181,36 @@ echo nets=$(ls /sys/class/net | tr '\n' ' ')
 		t.Errorf("egress deny: public=%q nets=%q", dv["public"], dv["nets"])
 	}
 
-	// Host state goes with the containers, and the rules with the runner.
+	// A restart keeps a running container's network: the rules stay while
+	// no sidecar runs, and the new runner keeps the link it re-adopts.
 	be := e.r.be.(*containerBackend)
-	if err := e.r.Cancel(50); err != nil {
+	if err := e.r.Detach(); err != nil {
 		t.Fatal(err)
 	}
-	wait(t, e.r, 50)
-	if links := be.egress.links(); len(links) != 0 {
+	if exec.Command("nft", "list", "table", "inet", be.egress.table).Run() != nil {
+		t.Fatal("the egress rules went with a detached runner")
+	}
+	r2 := newRunner(t, e.cfg)
+	be2 := r2.be.(*containerBackend)
+	if links := be2.egress.links(); len(links) != 1 || links[0] != other.Net.HostLink {
+		t.Fatalf("links after restart %v, want [%s]", links, other.Net.HostLink)
+	}
+	if body := getThroughDial(t, r2, 50, 8000); body != "hello from busybox\n" {
+		t.Fatalf("body after restart %q", body)
+	}
+	// Host state goes with the containers, and the rules with the runner.
+	if err := r2.Cancel(50); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, r2, 50)
+	if links := be2.egress.links(); len(links) != 0 {
 		t.Errorf("links left after the containers stopped: %v", links)
 	}
-	if err := e.r.Close(); err != nil {
+	if err := r2.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if exec.Command("nft", "list", "table", "inet", be.egress.table).Run() == nil {
-		t.Errorf("table %s left after the runner closed", be.egress.table)
+	if exec.Command("nft", "list", "table", "inet", be2.egress.table).Run() == nil {
+		t.Errorf("table %s left after the runner closed", be2.egress.table)
 	}
 }
 
