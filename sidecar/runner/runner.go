@@ -13,10 +13,13 @@
 // Layout of <work_dir>/leases/<lease id>/: status.json (the Status, written
 // atomically on every change), manifest.json (the bytes the tenant sent),
 // job.log, and job/ (the job's working directory and $HOME, holding the
-// outputs directory). A new Runner reloads every status.json; jobs that were
-// pending or running have no process any more and are marked failed with
-// reason "sidecar restarted"; what is left of their process groups (the
-// processes the job started, which outlive the sidecar) is killed.
+// outputs directory). A new Runner reloads every status.json. A running
+// container that a previous runner left (Detach; or a crash) is re-adopted
+// (see container.go: the shim, the log FIFO, container.json). Other jobs
+// that were pending or running have no process any more and are marked
+// failed with reason "sidecar restarted"; what is left of them (the
+// processes a process-backend job started, which outlive the sidecar; a
+// container whose shim is gone) is killed and wiped.
 package runner
 
 import (
