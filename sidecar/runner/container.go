@@ -406,29 +406,38 @@ func (b *containerBackend) adopt(leaseID uint64, dir string, _ Status, m Manifes
 		return nil, nil, nil, fmt.Errorf("%s does not describe lease %d's container", stateFileName, leaseID)
 	}
 	exitFile := filepath.Join(dir, exitFileName)
+	pid := cs.ShimPID
 	exited, err := waitForeign(cs.ShimPID, cs.ShimStart)
-	if err != nil {
-		if _, serr := os.Stat(exitFile); serr != nil {
-			return nil, nil, nil, fmt.Errorf("its shim is gone and recorded no exit: %v", err)
-		}
+	switch {
+	case err == nil:
+	case fileExists(exitFile):
 		// The job ended while no sidecar ran: collect it.
 		done := make(chan struct{})
 		close(done)
 		exited = done
-	} else if _, err := b.initPID(cs.Container); err != nil {
-		if _, serr := os.Stat(exitFile); serr != nil {
+	default:
+		// The shim was killed (a service manager that kills the sidecar's
+		// whole cgroup, say) but the container, in its own cgroup, may
+		// run on: follow its first process; its exit code is lost.
+		ipid, ierr := b.initPID(cs.Container)
+		if ierr != nil {
+			return nil, nil, nil, fmt.Errorf("its shim is gone (%v) and so is the container (%v)", err, ierr)
+		}
+		if exited, err = waitForeign(ipid, procStartTime(ipid)); err != nil {
 			return nil, nil, nil, err
 		}
+		pid = ipid
+		b.logger.Warn("the container's shim is gone: following the container itself; its exit code will be unknown (run the sidecar with KillMode=process under systemd)", "lease", leaseID)
 	}
 	logSrc, err := openFIFOReader(filepath.Join(dir, logFIFOName))
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	b.claim(cs.Net)
-	p := &proc{pid: cs.ShimPID, exited: exited, status: func() (*int, string) {
+	p := &proc{pid: pid, exited: exited, status: func() (*int, string) {
 		raw, err := os.ReadFile(exitFile)
 		if err != nil {
-			return nil, "the container's runtime ended without recording an exit code (killed)"
+			return nil, "the container's exit code is unknown: its runtime shim was killed while no sidecar ran"
 		}
 		c, err := strconv.Atoi(strings.TrimSpace(string(raw)))
 		if err != nil {
@@ -437,6 +446,11 @@ func (b *containerBackend) adopt(leaseID uint64, dir string, _ Status, m Manifes
 		return &c, ""
 	}}
 	return b.execution(leaseID, dir, m, cs), p, logSrc, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // procStartTime is a process's start time in clock ticks after boot (field

@@ -313,32 +313,55 @@ func TestContainerSidecarRestart(t *testing.T) {
 	}
 }
 
-// TestContainerRestartShimGone: a container whose shim died with no exit
-// code recorded cannot be followed; the restarted runner deletes it and
-// reports the job failed, "sidecar restarted".
+// TestContainerRestartShimGone: the shims were killed with the sidecar (a
+// service manager killing its whole cgroup; the containers, in their own
+// cgroups, live on). The restarted runner follows a service's container
+// itself (it keeps serving; its exit code is unknown), reports a job whose
+// container ended meanwhile failed, "sidecar restarted", and deletes it.
 func TestContainerRestartShimGone(t *testing.T) {
 	e := newContainerEnv(t, nil)
-	start(t, e.r, 6, imageManifest(t, e.image, "exec sleep 600", map[string]any{"service": true}))
-	waitRunning(t, e.r, 6)
+	start(t, e.r, 6, imageManifest(t, e.image, "exec httpd -f -p 8000 -h /www", map[string]any{
+		"service": true, "ports": []map[string]any{{"port": 8000}},
+	}))
+	start(t, e.r, 7, imageManifest(t, e.image, "sleep 1", nil))
+	_ = getThroughDial(t, e.r, 6, 8000)
+	waitRunning(t, e.r, 7)
 	if err := e.r.Detach(); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := readContainerState(filepath.Join(e.cfg.WorkDir, "leases", "6"))
-	if err != nil {
-		t.Fatal(err)
+	for _, id := range []string{"6", "7"} {
+		cs, err := readContainerState(filepath.Join(e.cfg.WorkDir, "leases", id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = syscall.Kill(-cs.ShimPID, syscall.SIGKILL)
 	}
-	_ = syscall.Kill(-cs.ShimPID, syscall.SIGKILL)
-	time.Sleep(200 * time.Millisecond)
+	time.Sleep(2 * time.Second) // lease 7's job ends with no shim to record it
 	r2 := newRunner(t, e.cfg)
-	st, err := r2.Status(6)
+	if st, _ := r2.Status(6); st.State != StateRunning {
+		t.Fatalf("service after restart: %s (%s)", st.State, st.Reason)
+	}
+	if body := getThroughDial(t, r2, 6, 8000); body != "hello from busybox\n" {
+		t.Fatalf("body after restart %q", body)
+	}
+	st, err := r2.Status(7)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.State != StateFailed || st.Reason != ReasonRestarted {
-		t.Fatalf("after restart: %s (%s)", st.State, st.Reason)
+		t.Fatalf("job after restart: %s (%s)", st.State, st.Reason)
+	}
+	if !runcGone(t, e.cfg, 7) {
+		t.Fatal("the restarted runner left the ended container")
+	}
+	if err := r2.Cancel(6); err != nil {
+		t.Fatal(err)
+	}
+	if st := wait(t, r2, 6); st.State != StateCancelled {
+		t.Fatalf("service: %s (%s)", st.State, st.Reason)
 	}
 	if !runcGone(t, e.cfg, 6) {
-		t.Fatal("the restarted runner left the container running")
+		t.Fatal("container still exists after cancel")
 	}
 }
 
