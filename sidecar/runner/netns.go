@@ -190,6 +190,10 @@ func (e *egressNet) up(slot int) (*netState, error) {
 	}
 	// Leftovers of this slot (a crash between up and the state write).
 	e.down(ns)
+	// Another sidecar on this host with the same pool would share routes.
+	if out, err := exec.Command("ip", "-o", "addr", "show", "to", host.String()+"/32").Output(); err == nil && len(strings.TrimSpace(string(out))) > 0 {
+		return nil, fmt.Errorf("%s is already a host address (give each sidecar on a host its own runner.egress_pool): %s", host, strings.TrimSpace(string(out)))
+	}
 	steps := [][]string{
 		{"ip", "link", "add", ns.HostLink, "type", "veth", "peer", "name", ns.PeerLink},
 		{"ip", "addr", "add", host.String() + "/30", "dev", ns.HostLink},
