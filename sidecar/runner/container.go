@@ -64,6 +64,7 @@ type containerBackend struct {
 	egressErr error // the egress rules could not be installed
 	// diskMode is how disk limits are enforced: DiskFilesystem or DiskPoll.
 	diskMode string
+	hash     string // of the work dir: names its cgroup, links and table
 }
 
 // User namespace mapping: container ids 0..UsernsSize-1 are host ids
@@ -151,6 +152,7 @@ func newContainerBackend(cfg config.RunnerConfig, runtimePath, workDir string, l
 		runtime:   runtimePath,
 		stateRoot: state,
 		cgroup:    "/crucible/" + hex.EncodeToString(sum[:6]),
+		hash:      hex.EncodeToString(sum[:]),
 		images:    images,
 		logger:    logger,
 	}, nil
@@ -432,6 +434,12 @@ func (b *containerBackend) adopt(leaseID uint64, dir string, _ Status, m Manifes
 	logSrc, err := openFIFOReader(filepath.Join(dir, logFIFOName))
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if cs.Net != nil && b.egress == nil {
+		// Egress is deny now: the container loses its network.
+		_ = ipCmd("ip", "link", "del", cs.Net.HostLink)
+		b.logger.Warn("runner.egress is deny: removed the network of a re-adopted container", "lease", leaseID)
+		cs.Net = nil
 	}
 	b.claim(cs.Net)
 	p := &proc{pid: pid, exited: exited, status: func() (*int, string) {

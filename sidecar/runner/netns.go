@@ -299,6 +299,10 @@ func (b *containerBackend) claim(ns *netState) {
 // table is (re)installed and what no live container claims is removed.
 func (b *containerBackend) adopted([]uint64) {
 	if b.egress == nil {
+		// Egress is deny: drop the table an earlier allow left, if any.
+		if _, err := exec.LookPath("nft"); err == nil {
+			_ = exec.Command("nft", "delete", "table", "inet", "crucible_"+b.hash[:8]).Run()
+		}
 		return
 	}
 	b.netMu.Lock()
