@@ -27,6 +27,14 @@ func needEgressTools(t *testing.T) {
 			t.Skipf("egress tests need %s (apt-get install iproute2 nftables)", tool)
 		}
 	}
+	if os.Geteuid() != 0 {
+		t.Skip("egress tests need root")
+	}
+	probe := fmt.Sprintf("crucible_probe_%d", os.Getpid())
+	if out, err := exec.Command("nft", "add", "table", "inet", probe).CombinedOutput(); err != nil {
+		t.Skipf("nftables unusable here: %v: %s", err, out)
+	}
+	_ = exec.Command("nft", "delete", "table", "inet", probe).Run()
 }
 
 func mustRun(t *testing.T, name string, args ...string) {
