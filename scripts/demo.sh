@@ -43,6 +43,11 @@ cleanup() {
   [[ -n "$FORWARD_PID" ]] && { kill -TERM "$FORWARD_PID" 2>/dev/null || true; wait "$FORWARD_PID" 2>/dev/null || true; }
   [[ -n "$SIDECAR_PID" ]] && { kill -TERM "$SIDECAR_PID" 2>/dev/null || true; wait "$SIDECAR_PID" 2>/dev/null || true; }
   [[ -n "$NODE_PID" ]] && { kill -TERM "$NODE_PID" 2>/dev/null || true; wait "$NODE_PID" 2>/dev/null || true; }
+  # A stopping sidecar leaves running containers for its next start to
+  # re-adopt; the demo has no next start: delete what is left.
+  if [[ -d "$DIR/work/runc" ]] && command -v runc >/dev/null; then
+    for c in $(runc --root "$DIR/work/runc" list -q 2>/dev/null); do runc --root "$DIR/work/runc" delete --force "$c" 2>/dev/null || true; done
+  fi
   [[ -n "$REGISTRY_PID" ]] && { kill -TERM "$REGISTRY_PID" 2>/dev/null || true; wait "$REGISTRY_PID" 2>/dev/null || true; }
   if ((rc != 0)); then
     echo "demo: failed (exit $rc); last lines of the logs:" >&2

@@ -363,3 +363,101 @@ func TestProxyUpgrade(t *testing.T) {
 		t.Fatalf("upgraded stream: %q %v", line, err)
 	}
 }
+
+// TestProxyContainerServiceRestart: a service reached through the proxy
+// keeps answering across a sidecar restart (runner detached, a new runner
+// and API server on the same work dir): the same process answers (the
+// page holds its container's first process's start time, which a new
+// container would not share). Before, the restarted sidecar deleted the
+// container.
+func TestProxyContainerServiceRestart(t *testing.T) {
+	runnertest.NeedContainers(t)
+	reg := runnertest.Registry(t)
+	image := runnertest.Push(t, reg, "tenant/web:1", runnertest.BusyboxImage(t))
+	rcfg := config.TestRunnerConfig()
+	rcfg.Backend = config.BackendContainer
+	rcfg.WorkDir = t.TempDir()
+	rn, err := runner.New(rcfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rn.Close() })
+	f := newFixture(t)
+	manifest := []byte(`{"version":2,"image":"` + image + `","command":["/bin/sh","-c","mkdir -p /tmp/w && cut -d' ' -f22 /proc/1/stat > /tmp/w/index.html && exec httpd -f -p 8000 -h /tmp/w"],"service":true,"ports":[{"port":8000}]}`)
+	mh := sha256.Sum256(manifest)
+	f.leases.leases[1] = fakeLease{tenant: f.addr, manifestHash: mh[:], active: true}
+	serve := func(jobs *runner.Runner) (string, func()) {
+		srv, err := New(config.TestAPIConfig(), f.leases, jobs, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = srv.Serve(ctx, ln) }()
+		stop := func() { cancel(); <-done }
+		t.Cleanup(stop)
+		return "http://" + ln.Addr().String(), stop
+	}
+	get := func(base string, key *secp256k1.PrivKey) (int, string) {
+		req, _ := http.NewRequest("GET", base+"/v1/leases/1/ports/8000/index.html", nil)
+		if key != nil {
+			if err := SignRequest(req, nil, PrivKeySigner{Key: key}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	base, stop := serve(rn)
+	c, err := NewClient(base, PrivKeySigner{Key: f.tenant}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SubmitManifest(context.Background(), 1, manifest); err != nil {
+		t.Fatal(err)
+	}
+	var before string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, body := get(base, f.tenant)
+		if code == 200 && body != "" {
+			before = body
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("service never answered: %d %s", code, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// The sidecar stops (API, then the runner detaches) and starts again.
+	stop()
+	if err := rn.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	rn2, err := runner.New(rcfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rn2.Close() })
+	base2, _ := serve(rn2)
+	code, after := get(base2, f.tenant)
+	if code != 200 || after != before {
+		t.Fatalf("after restart: %d %q, before %q", code, after, before)
+	}
+	if code, _ := get(base2, nil); code != http.StatusUnauthorized {
+		t.Fatalf("unsigned after restart: %d", code)
+	}
+	if code, _ := get(base2, f.other); code != http.StatusForbidden {
+		t.Fatalf("other tenant after restart: %d", code)
+	}
+}

@@ -64,6 +64,12 @@ func TestValidateBasicNamesTheField(t *testing.T) {
 		{"api body", func(c *Config) { c.API.MaxRequestBytes = 0 }, "api.max_request_bytes", "must be positive"},
 		{"metrics addr", func(c *Config) { c.Metrics.ListenAddr = "nonsense" }, "metrics.listen_addr", "host:port"},
 		{"prover", func(c *Config) { c.Prover.Backend = "tpu" }, "prover.backend", `unknown backend "tpu"`},
+		{"egress", func(c *Config) { c.Runner.Egress = "open" }, "runner.egress", "not deny or allow"},
+		{"egress pool public", func(c *Config) { c.Runner.EgressPool = "198.51.100.0/24" }, "runner.egress_pool", "not inside"},
+		{"egress pool wider than private", func(c *Config) { c.Runner.EgressPool = "10.0.0.0/7" }, "runner.egress_pool", "not inside"},
+		{"egress pool too small", func(c *Config) { c.Runner.EgressPool = "10.1.2.3/31" }, "runner.egress_pool", "at least a /30"},
+		{"egress pool v6", func(c *Config) { c.Runner.EgressPool = "fd00::/64" }, "runner.egress_pool", "IPv4"},
+		{"disk quota", func(c *Config) { c.Runner.DiskQuota = "xfs" }, "runner.disk_quota", "not auto or poll"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -30,10 +32,22 @@ const (
 	UsernsOff  = "off"
 )
 
+// Disk limit enforcement (RunnerConfig.DiskQuota).
+const (
+	// DiskQuotaAuto puts a container's writable data on ext4 images of its
+	// limits where the host allows it (root, loop devices, mkfs.ext4), else polls.
+	DiskQuotaAuto = "auto"
+	// DiskQuotaPoll measures disk use every second and kills a job over its limit.
+	DiskQuotaPoll = "poll"
+)
+
 // Egress policies (RunnerConfig.Egress).
 const (
 	// EgressDeny gives a container only a loopback interface.
 	EgressDeny = "deny"
+	// EgressAllow lets a container reach the public internet (through
+	// NAT), never private, link-local or the host's own addresses.
+	EgressAllow = "allow"
 )
 
 // RunnerConfig bounds the jobs the lease runner runs.
@@ -73,11 +87,18 @@ type RunnerConfig struct {
 	// MaxDiskBytes caps a container's rootfs and job directory, and its
 	// volume; it is also the default.
 	MaxDiskBytes uint64 `yaml:"max_disk_bytes" json:"max_disk_bytes"`
+	// DiskQuota is how disk limits are enforced: auto (filesystems of the
+	// limits' size where the host allows it, else polling) or poll.
+	DiskQuota string `yaml:"disk_quota" json:"disk_quota"`
 	// Userns is auto (containers get a user namespace where the host allows
 	// it: their root is an unprivileged host uid) or off.
 	Userns string `yaml:"userns" json:"userns"`
-	// Egress is the containers' network egress: deny (loopback only).
+	// Egress is the containers' network egress: deny (loopback only) or
+	// allow (the public internet, through NAT).
 	Egress string `yaml:"egress" json:"egress"`
+	// EgressPool is the private IPv4 range containers' addresses come
+	// from with egress allow (a /30 each).
+	EgressPool string `yaml:"egress_pool" json:"egress_pool"`
 	// ManifestTimeout closes a lease whose tenant sent no manifest by then.
 	ManifestTimeout Duration `yaml:"manifest_timeout" json:"manifest_timeout"`
 }
@@ -101,8 +122,10 @@ func DefaultRunnerConfig() RunnerConfig {
 		MaxPids:            4096,
 		MaxShmBytes:        8 << 30,
 		MaxDiskBytes:       200 << 30,
+		DiskQuota:          DiskQuotaAuto,
 		Userns:             UsernsAuto,
 		Egress:             EgressDeny,
+		EgressPool:         "10.254.0.0/16",
 		ManifestTimeout:    Duration(5 * time.Minute),
 	}
 }
@@ -146,11 +169,19 @@ func (c RunnerConfig) ValidateBasic() error {
 	if !slices.Contains([]string{"", BackendAuto, BackendContainer, BackendProcess}, c.Backend) {
 		return fieldErrorf("backend", "%q is not auto, container or process", c.Backend)
 	}
+	if c.DiskQuota != "" && c.DiskQuota != DiskQuotaAuto && c.DiskQuota != DiskQuotaPoll {
+		return fieldErrorf("disk_quota", "%q is not auto or poll", c.DiskQuota)
+	}
 	if c.Userns != "" && c.Userns != UsernsAuto && c.Userns != UsernsOff {
 		return fieldErrorf("userns", "%q is not auto or off", c.Userns)
 	}
-	if c.Egress != "" && c.Egress != EgressDeny {
-		return fieldErrorf("egress", "%q is not supported (only deny)", c.Egress)
+	if c.Egress != "" && c.Egress != EgressDeny && c.Egress != EgressAllow {
+		return fieldErrorf("egress", "%q is not deny or allow", c.Egress)
+	}
+	if c.EgressPool != "" {
+		if err := validEgressPool(c.EgressPool); err != nil {
+			return fieldErrorf("egress_pool", "%v", err)
+		}
 	}
 	if c.CDIKind != "" && !strings.Contains(c.CDIKind, "/") {
 		return fieldErrorf("cdi_kind", "%q is not vendor/class", c.CDIKind)
@@ -204,11 +235,37 @@ func (c RunnerConfig) WithDefaults() RunnerConfig {
 	if c.Userns == "" {
 		c.Userns = d.Userns
 	}
+	if c.DiskQuota == "" {
+		c.DiskQuota = d.DiskQuota
+	}
 	if c.Egress == "" {
 		c.Egress = d.Egress
+	}
+	if c.EgressPool == "" {
+		c.EgressPool = d.EgressPool
 	}
 	if c.ManifestTimeout == 0 {
 		c.ManifestTimeout = d.ManifestTimeout
 	}
 	return c
+}
+
+// validEgressPool checks that the containers' address pool is an IPv4
+// private range (10/8, 172.16/12, 192.168/16 or 100.64/10: one the egress
+// rules block as a destination, so containers cannot reach each other)
+// holding at least one /30.
+func validEgressPool(s string) error {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return err
+	}
+	if !p.Addr().Is4() || p.Bits() > 30 {
+		return fmt.Errorf("%s is not an IPv4 range of at least a /30", s)
+	}
+	for _, r := range []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"} {
+		if q := netip.MustParsePrefix(r); q.Bits() <= p.Bits() && q.Contains(p.Addr()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s is not inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10", s)
 }

@@ -98,6 +98,9 @@ type Manager struct {
 
 	mu     sync.Mutex
 	leases map[uint64]*lease
+	// confirmed holds the live jobs whose lease the manager has seen
+	// active (a job re-adopted after a restart is checked once).
+	confirmed map[uint64]bool
 }
 
 // New returns a manager. m may be nil.
@@ -106,7 +109,7 @@ func New(chain Chain, r *runner.Runner, signer Submitter, receipts ResultSigner,
 		logger = slog.New(slog.DiscardHandler)
 	}
 	mgr := &Manager{chain: chain, runner: r, signer: signer, receipts: receipts, provider: provider, metrics: m,
-		logger: logger.With("module", "leases"), poll: time.Second, leases: map[uint64]*lease{}, now: time.Now}
+		logger: logger.With("module", "leases"), poll: time.Second, leases: map[uint64]*lease{}, confirmed: map[uint64]bool{}, now: time.Now}
 	if m != nil && r != nil {
 		m.CountRunning(func() int { return countRunning(r.List()) })
 	}
@@ -218,6 +221,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	t := time.NewTicker(m.poll)
 	defer t.Stop()
 	for {
+		m.removeOrphans(ctx)
 		m.postResults(ctx)
 		m.closeWithoutManifest(ctx)
 		select {
@@ -225,6 +229,50 @@ func (m *Manager) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
+	}
+}
+
+// ReasonOrphan is the reason of a job the manager stops because its lease
+// is not active on chain (it closed while the sidecar was down).
+const ReasonOrphan = "lease not active on chain (closed while the sidecar was down); container removed"
+
+// removeOrphans stops the live jobs whose lease is not active: after a
+// restart the runner re-adopts every running container, and the lease of
+// one may have closed (or expired) while no sidecar watched. Each live job
+// is checked once against the manager's records or the chain; a chain
+// error is retried at the next poll.
+func (m *Manager) removeOrphans(ctx context.Context) {
+	for _, id := range m.runner.Live() {
+		m.mu.Lock()
+		l, known := m.leases[id]
+		done := m.confirmed[id]
+		active := known && l.active
+		m.mu.Unlock()
+		if done {
+			continue
+		}
+		if !active {
+			cl, err := m.chain.GetLease(ctx, id)
+			if err != nil {
+				m.logger.Debug("check the lease of a live job", "lease", id, "err", err)
+				continue
+			}
+			active = cl.Provider == m.provider && cl.State == markettypes.LeaseStateActive
+			if active {
+				m.LeaseActive(cl, true)
+			}
+		}
+		m.mu.Lock()
+		m.confirmed[id] = true
+		m.mu.Unlock()
+		if active {
+			continue
+		}
+		if err := m.runner.CancelWithReason(id, ReasonOrphan); err != nil {
+			m.logger.Warn("stop the job of a lease that is gone", "lease", id, "err", err)
+			continue
+		}
+		m.logger.Warn("stopped a job whose lease is not active on chain (closed while the sidecar was down)", "lease", id)
 	}
 }
 

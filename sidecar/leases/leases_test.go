@@ -221,3 +221,48 @@ func gaugeValue(t *testing.T, g prometheus.Metric) float64 {
 	}
 	return m.GetGauge().GetValue()
 }
+
+// TestOrphanJobStopped: a live job (re-adopted after a restart) whose
+// lease closed on chain while the sidecar was down is stopped and reported
+// (cancelled, ReasonOrphan); one whose lease is still active keeps running.
+// Before, a restarted sidecar only ever cleaned every container up.
+func TestOrphanJobStopped(t *testing.T) {
+	r, err := runner.New(config.RunnerConfig{WorkDir: t.TempDir(), MaxJobTime: config.Duration(time.Minute), MaxOutputBytes: 1 << 20, Backend: config.BackendProcess}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fc := &fakeChain{leases: map[uint64]markettypes.Lease{
+		1: {Id: 1, Tenant: "cru1tenant", Provider: provider, State: markettypes.LeaseStateActive},
+		2: {Id: 2, Tenant: "cru1tenant", Provider: provider, State: markettypes.LeaseStateClosed},
+	}, hashes: map[uint64][]byte{}}
+	manifest := []byte(`{"command":["sleep","30"]}`)
+	h := runner.ManifestHash(manifest)
+	fc.hashes[1] = h[:]
+	for _, id := range []uint64{1, 2} {
+		if _, err := r.Start(context.Background(), id, h[:], manifest, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := leases.New(fc, r, nil, nil, provider, nil, nil).WithPollInterval(10 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer wcancel()
+	st, err := r.Wait(wctx, 2)
+	cancel()
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != runner.StateCancelled || st.Reason != leases.ReasonOrphan {
+		t.Fatalf("orphan: %s (%s)", st.State, st.Reason)
+	}
+	if st, _ := r.Status(1); st.State.Final() {
+		t.Fatalf("the job of the active lease was stopped: %s (%s)", st.State, st.Reason)
+	}
+	if _, _, _, active, err := m.LeaseTenant(context.Background(), 1); !active || err != nil {
+		t.Fatalf("the active lease was not recorded (%v)", err)
+	}
+}

@@ -3,9 +3,12 @@ package runner
 import (
 	"context"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // backend is how a job runs: a host process (development only) or an OCI
@@ -40,7 +43,7 @@ type jobSpec struct {
 // execution is a prepared job.
 type execution struct {
 	// cmd is the process the runner starts and waits for (the job itself,
-	// or the OCI runtime running the container in the foreground). Its
+	// or the shim running the OCI runtime in the foreground). Its
 	// Stdout, Stderr and SysProcAttr are set by the runner.
 	cmd *exec.Cmd
 	// terminate asks the job to stop (SIGTERM).
@@ -51,6 +54,16 @@ type execution struct {
 	cleanup func()
 	// dial connects to one of the job's ports.
 	dial func(ctx context.Context, port uint16) (net.Conn, error)
+	// detached marks a job that outlives the sidecar (a container under
+	// its runtime's shim): it runs in its own session without a death
+	// signal, and Detach leaves it running.
+	detached bool
+	// logFIFO, when set, is the FIFO the job's output goes through (it
+	// survives the sidecar; a pipe would not).
+	logFIFO string
+	// started, when set, records what a restarted sidecar needs to
+	// re-adopt the job, once its process pid runs.
+	started func(pid int) error
 	// overLimit, when set, is polled every diskPoll while the job runs; an
 	// error stops the job and becomes its failure reason.
 	overLimit func() error
@@ -102,4 +115,41 @@ func runnerEnv(leaseID uint64, gpus []string, jobDir, outputs string) []string {
 		EnvWorkDir + "=" + jobDir,
 		EnvOutputDir + "=" + jobDir + "/" + outputs,
 	}
+}
+
+// openFIFO creates the FIFO at path (replacing any file there) and opens
+// it twice: r, the runner's read end, and w, the job's stdout and stderr.
+// w is opened read-write, so the job's writes never fail with EPIPE while
+// no sidecar reads (between a sidecar's exit and the next one's start):
+// they wait in the pipe's buffer, then block, until a reader is back.
+func openFIFO(path string) (r, w *os.File, err error) {
+	_ = os.Remove(path)
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		return nil, nil, err
+	}
+	r, err = openFIFOReader(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err = os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		_ = r.Close()
+		return nil, nil, err
+	}
+	// A larger buffer holds more output while no sidecar reads (best effort).
+	_, _ = unix.FcntlInt(w.Fd(), unix.F_SETPIPE_SZ, fifoBuffer)
+	return r, w, nil
+}
+
+// fifoBuffer is the log FIFO's buffer size asked for.
+const fifoBuffer = 1 << 20
+
+// openFIFOReader opens a FIFO's read end without waiting for a writer; it
+// reads through the runtime poller, so Close ends a blocked Read.
+func openFIFOReader(path string) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }

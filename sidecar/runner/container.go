@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -57,6 +58,13 @@ type containerBackend struct {
 	// userns is set when containers get a user namespace mapping their
 	// ids 0..UsernsSize-1 to host ids UsernsBase and up.
 	userns bool
+	// egress is set when containers may reach the internet (netns.go).
+	egress    *egressNet
+	netMu     sync.Mutex
+	egressErr error // the egress rules could not be installed
+	// diskMode is how disk limits are enforced: DiskFilesystem or DiskPoll.
+	diskMode string
+	hash     string // of the work dir: names its cgroup, links and table
 }
 
 // User namespace mapping: container ids 0..UsernsSize-1 are host ids
@@ -124,12 +132,27 @@ func newContainerBackend(cfg config.RunnerConfig, runtimePath, workDir string, l
 			logger.Warn("containers run without a user namespace (their root is host root, confined by capabilities, seccomp and the filesystem view)", "why", why)
 		}
 	}
+	mode, why := diskMode(cfg, workDir)
+	if mode == DiskFilesystem {
+		logger.Info("disk limits: each container's rootfs and job directory, and its volume, on ext4 images of their size (writes past a limit fail with ENOSPC)")
+	} else {
+		logger.Warn("disk limits: polled every second (a job over its limit is killed); filesystem limits need root, loop devices and mkfs.ext4", "why", why)
+	}
+	var egress *egressNet
+	if cfg.Egress == config.EgressAllow {
+		if egress, err = newEgressNet(cfg, hex.EncodeToString(sum[:])); err != nil {
+			return nil, err
+		}
+	}
 	return &containerBackend{
+		diskMode:  mode,
+		egress:    egress,
 		userns:    userns,
 		cfg:       cfg,
 		runtime:   runtimePath,
 		stateRoot: state,
 		cgroup:    "/crucible/" + hex.EncodeToString(sum[:6]),
+		hash:      hex.EncodeToString(sum[:]),
 		images:    images,
 		logger:    logger,
 	}, nil
@@ -174,17 +197,45 @@ func (b *containerBackend) prepare(ctx context.Context, j *jobSpec) (*execution,
 	m := j.manifest
 	rootfs := filepath.Join(j.dir, "rootfs")
 	bundle := filepath.Join(j.dir, "bundle")
-	for _, d := range []string{rootfs, bundle, filepath.Join(j.dir, "volume")} {
-		if err := os.RemoveAll(d); err != nil {
-			return nil, fmt.Errorf("runner: %w", err)
-		}
-	}
+	b.wipe(j.leaseID, j.dir)
 	if b.userns {
 		// The container's root must reach its rootfs and bundle.
 		if err := os.Chmod(j.dir, 0o711); err != nil {
 			return nil, fmt.Errorf("runner: %w", err)
 		}
 	}
+	var disk *diskState
+	if b.diskMode == DiskFilesystem {
+		diskLimit := b.cfg.MaxDiskBytes
+		if m.Resources.DiskBytes > 0 {
+			diskLimit = m.Resources.DiskBytes
+		}
+		mnt := filepath.Join(j.dir, "disk")
+		if err := makeDisk(mnt, diskLimit, b.idShift()); err != nil {
+			return nil, fmt.Errorf("disk: %v", err)
+		}
+		disk = &diskState{Job: filepath.Join(mnt, "job"), Outputs: j.outputs}
+		rootfs = filepath.Join(mnt, "rootfs")
+		if err := os.MkdirAll(filepath.Join(disk.Job, filepath.FromSlash(j.outputs)), 0o700); err != nil {
+			b.wipe(j.leaseID, j.dir)
+			return nil, fmt.Errorf("runner: %w", err)
+		}
+		j.jobDir = disk.Job
+		if m.VolumeBytes > 0 {
+			if err := makeDisk(filepath.Join(j.dir, "volume"), m.VolumeBytes, b.idShift()); err != nil {
+				b.wipe(j.leaseID, j.dir)
+				return nil, fmt.Errorf("volume: %v", err)
+			}
+		}
+	}
+	ok := false
+	var netst *netState
+	defer func() {
+		if !ok {
+			b.netDown(netst)
+			b.wipe(j.leaseID, j.dir)
+		}
+	}()
 	img, err := b.images.unpack(ctx, m.Image, rootfs, b.idShift())
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %v", m.Image, err)
@@ -193,6 +244,10 @@ func (b *containerBackend) prepare(ctx context.Context, j *jobSpec) (*execution,
 	spec, err := b.spec(j, img, rootfs)
 	if err != nil {
 		return nil, err
+	}
+	netst, err = b.netUp(j.leaseID, spec)
+	if err != nil {
+		return nil, fmt.Errorf("network: %v", err)
 	}
 	if err := os.MkdirAll(bundle, 0o700); err != nil {
 		return nil, fmt.Errorf("runner: %w", err)
@@ -204,41 +259,118 @@ func (b *containerBackend) prepare(ctx context.Context, j *jobSpec) (*execution,
 	if err := os.WriteFile(filepath.Join(bundle, "config.json"), sb, 0o600); err != nil {
 		return nil, fmt.Errorf("runner: %w", err)
 	}
+	id := containerID(j.leaseID)
+	// A container of this name left by a crash would block the new one.
+	_, _ = b.runc("delete", "--force", id)
+	cs := &containerState{
+		LeaseID:   j.leaseID,
+		Container: id,
+		Net:       netst,
+		Disk:      disk,
+	}
+	exitFile := filepath.Join(j.dir, exitFileName)
+	_ = os.Remove(exitFile)
+	// The shim: a host shell that runs the runtime in the foreground and
+	// records the container's exit code, so that a sidecar that restarts
+	// meanwhile still learns how the job ended.
+	cmd := exec.Command("/bin/sh", "-c", shimScript, "crucible-shim", exitFile,
+		b.runtime, "--root", b.stateRoot, "run", "--bundle", bundle, id)
+	ex := b.execution(j.leaseID, j.dir, m, cs)
+	ex.cmd = cmd
+	ex.started = func(pid int) error {
+		cs.ShimPID = pid
+		cs.ShimStart = procStartTime(pid)
+		return writeContainerState(j.dir, cs)
+	}
+	ok = true
+	return ex, nil
+}
+
+// shimScript runs "$@" (the runtime) and writes its exit code to the file
+// $1 (atomically: a temporary file renamed).
+const shimScript = `f="$1"; shift; "$@"; rc=$?; echo "$rc" >"$f.tmp" && mv -f "$f.tmp" "$f"; exit "$rc"`
+
+// Files of a container's lease directory: the shim's record of the exit
+// code, the log FIFO, and the state a restarted sidecar re-adopts from.
+const (
+	exitFileName  = "exit"
+	logFIFOName   = "log.fifo"
+	stateFileName = "container.json"
+)
+
+// containerState is what a restarted sidecar needs to re-adopt a running
+// container, beside status.json (lease, ports, outputs dir, log size) and
+// manifest.json: <lease dir>/container.json.
+type containerState struct {
+	LeaseID   uint64 `json:"lease_id"`
+	Container string `json:"container"`
+	// ShimPID is the shim's pid, ShimStart its start time (clock ticks
+	// after boot, /proc/<pid>/stat), so a reused pid is not mistaken for it.
+	ShimPID   int    `json:"shim_pid"`
+	ShimStart uint64 `json:"shim_start"`
+	// Net is the container's egress network, when it has one.
+	Net *netState `json:"net,omitempty"`
+	// Disk is set when its disk limits are filesystems.
+	Disk *diskState `json:"disk,omitempty"`
+}
+
+func writeContainerState(dir string, cs *containerState) error {
+	b, err := json.MarshalIndent(cs, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, stateFileName+".tmp")
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, stateFileName))
+}
+
+func readContainerState(dir string) (*containerState, error) {
+	b, err := os.ReadFile(filepath.Join(dir, stateFileName))
+	if err != nil {
+		return nil, err
+	}
+	var cs containerState
+	if err := json.Unmarshal(b, &cs); err != nil {
+		return nil, fmt.Errorf("%s: %w", stateFileName, err)
+	}
+	return &cs, nil
+}
+
+// execution is how the runner stops, reaches and watches a lease's
+// container (a new one, or one re-adopted after a restart).
+func (b *containerBackend) execution(leaseID uint64, dir string, m Manifest, cs *containerState) *execution {
+	id := containerID(leaseID)
+	rootfs := filepath.Join(dir, "rootfs")
+	jobDir := jobDirOf(dir)
+	volume := filepath.Join(dir, "volume")
 	diskLimit := b.cfg.MaxDiskBytes
 	if m.Resources.DiskBytes > 0 {
 		diskLimit = m.Resources.DiskBytes
 	}
-	volume := filepath.Join(j.dir, "volume")
-	overLimit := func() error {
-		if n := diskUse(rootfs) + diskUse(j.jobDir); n > diskLimit {
-			return fmt.Errorf("disk limit exceeded: the rootfs and job directory hold %d bytes, more than %d; the job was killed", n, diskLimit)
-		}
-		if m.VolumeBytes > 0 {
-			if n := diskUse(volume); n > m.VolumeBytes {
-				return fmt.Errorf("volume limit exceeded: the volume holds %d bytes, more than volume_bytes (%d); the job was killed", n, m.VolumeBytes)
-			}
-		}
-		return nil
-	}
-	id := containerID(j.leaseID)
-	// A container of this name left by a crash would block the new one.
-	_, _ = b.runc("delete", "--force", id)
-	cmd := exec.Command(b.runtime, "--root", b.stateRoot, "run", "--bundle", bundle, id)
-	dir := j.dir
 	return &execution{
-		cmd: cmd,
+		detached: true,
+		logFIFO:  filepath.Join(dir, logFIFOName),
 		terminate: func(int) {
 			_, _ = b.runc("kill", id, "TERM")
 		},
 		kill: func(pid int) {
 			_, _ = b.runc("kill", "--all", id, "KILL")
-			_ = unix.Kill(-pid, unix.SIGKILL) // the runtime's own process group
+			_ = unix.Kill(-pid, unix.SIGKILL) // the shim's session: shim and runtime
 		},
 		cleanup: func() {
 			if _, err := b.runc("delete", "--force", id); err != nil {
-				b.logger.Debug("delete container", "lease", j.leaseID, "err", err)
+				b.logger.Debug("delete container", "lease", leaseID, "err", err)
 			}
-			b.wipe(j.leaseID, dir)
+			if cs.Disk != nil {
+				// The result is read from the host's job directory.
+				if err := copyOutputs(cs.Disk.Job, jobDir, cs.Disk.Outputs, int64(b.cfg.MaxOutputBytes)); err != nil {
+					b.logger.Warn("copy the outputs off the disk filesystem", "lease", leaseID, "err", err)
+				}
+			}
+			b.netDown(cs.Net)
+			b.wipe(leaseID, dir)
 		},
 		dial: func(ctx context.Context, port uint16) (net.Conn, error) {
 			pid, err := b.initPID(id)
@@ -247,8 +379,132 @@ func (b *containerBackend) prepare(ctx context.Context, j *jobSpec) (*execution,
 			}
 			return dialInNetns(ctx, pid, net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))))
 		},
-		overLimit: overLimit,
-	}, nil
+		overLimit: func() error {
+			if cs.Disk != nil {
+				return nil // the filesystems enforce the limits
+			}
+			if n := diskUse(rootfs) + diskUse(jobDir); n > diskLimit {
+				return fmt.Errorf("disk limit exceeded: the rootfs and job directory hold %d bytes, more than %d; the job was killed", n, diskLimit)
+			}
+			if m.VolumeBytes > 0 {
+				if n := diskUse(volume); n > m.VolumeBytes {
+					return fmt.Errorf("volume limit exceeded: the volume holds %d bytes, more than volume_bytes (%d); the job was killed", n, m.VolumeBytes)
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// adopt picks up a container a previous sidecar started (see
+// Runner.Detach): its shim must still run (or have recorded the exit
+// code), and its output FIFO is opened again.
+func (b *containerBackend) adopt(leaseID uint64, dir string, _ Status, m Manifest) (*execution, *proc, *os.File, error) {
+	cs, err := readContainerState(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cs.LeaseID != leaseID || cs.Container != containerID(leaseID) || cs.ShimPID <= 1 {
+		return nil, nil, nil, fmt.Errorf("%s does not describe lease %d's container", stateFileName, leaseID)
+	}
+	exitFile := filepath.Join(dir, exitFileName)
+	pid := cs.ShimPID
+	exited, err := waitForeign(cs.ShimPID, cs.ShimStart)
+	switch {
+	case err == nil:
+	case fileExists(exitFile):
+		// The job ended while no sidecar ran: collect it.
+		done := make(chan struct{})
+		close(done)
+		exited = done
+	default:
+		// The shim was killed (a service manager that kills the sidecar's
+		// whole cgroup, say) but the container, in its own cgroup, may
+		// run on: follow its first process; its exit code is lost.
+		ipid, ierr := b.initPID(cs.Container)
+		if ierr != nil {
+			return nil, nil, nil, fmt.Errorf("its shim is gone (%v) and so is the container (%v)", err, ierr)
+		}
+		if exited, err = waitForeign(ipid, procStartTime(ipid)); err != nil {
+			return nil, nil, nil, err
+		}
+		pid = ipid
+		b.logger.Warn("the container's shim is gone: following the container itself; its exit code will be unknown (run the sidecar with KillMode=process under systemd)", "lease", leaseID)
+	}
+	logSrc, err := openFIFOReader(filepath.Join(dir, logFIFOName))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cs.Net != nil && b.egress == nil {
+		// Egress is deny now: the container loses its network.
+		_ = ipCmd("ip", "link", "del", cs.Net.HostLink)
+		b.logger.Warn("runner.egress is deny: removed the network of a re-adopted container", "lease", leaseID)
+		cs.Net = nil
+	}
+	b.claim(cs.Net)
+	p := &proc{pid: pid, exited: exited, status: func() (*int, string) {
+		raw, err := os.ReadFile(exitFile)
+		if err != nil {
+			return nil, "the container's exit code is unknown: its runtime shim was killed while no sidecar ran"
+		}
+		c, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+		if err != nil {
+			return nil, "the container's exit code is unreadable: " + err.Error()
+		}
+		return &c, ""
+	}}
+	return b.execution(leaseID, dir, m, cs), p, logSrc, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// procStartTime is a process's start time in clock ticks after boot (field
+// 22 of /proc/<pid>/stat), 0 if unknown.
+func procStartTime(pid int) uint64 {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(raw)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return 0
+	}
+	n, _ := strconv.ParseUint(f[19], 10, 64)
+	return n
+}
+
+// waitForeign returns a channel closed when process pid, which is not the
+// sidecar's child, ends (a pidfd). started is its recorded start time: a
+// process with another start time is not the one recorded.
+func waitForeign(pid int, started uint64) (<-chan struct{}, error) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return nil, fmt.Errorf("pid %d: %w", pid, err)
+	}
+	if st := procStartTime(pid); st == 0 || st != started {
+		_ = unix.Close(fd)
+		return nil, fmt.Errorf("pid %d is not the shim recorded (start time %d, recorded %d)", pid, st, started)
+	}
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		defer unix.Close(fd)
+		for {
+			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			if _, err := unix.Poll(fds, -1); err != unix.EINTR {
+				return
+			}
+		}
+	}()
+	return ch, nil
 }
 
 // reap deletes the container a crashed sidecar left running (its runtime
@@ -268,18 +524,29 @@ func (b *containerBackend) reap(leaseID uint64, dir string, st Status) string {
 			did = append(did, "deleted container "+id)
 		}
 	}
+	if cs, err := readContainerState(dir); err == nil && cs.Net != nil {
+		b.netDown(cs.Net)
+		did = append(did, "removed its network")
+	}
 	if _, err := os.Stat(filepath.Join(dir, "rootfs")); err == nil {
 		did = append(did, "wiped its rootfs and volume")
+	} else if _, err := os.Stat(filepath.Join(dir, "disk")); err == nil {
+		did = append(did, "wiped its disk and volume filesystems")
 	}
 	b.wipe(leaseID, dir)
 	return strings.Join(did, "; ")
 }
 
 // close removes this work dir's cgroup directory in every hierarchy (the
-// runtime removes a container's own cgroup, not the parent it created).
-// The runner calls it once no job runs; the shared /crucible parent stays,
-// as another sidecar's runtime may be creating a cgroup under it.
-func (b *containerBackend) close() {
+// runtime removes a container's own cgroup, not the parent it created) and
+// its egress rules. The runner calls it once no job runs; the shared
+// /crucible parent stays, as another sidecar's runtime may be creating a
+// cgroup under it. Detached containers keep both.
+func (b *containerBackend) close(detached bool) {
+	if detached {
+		return
+	}
+	b.netClose()
 	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
 	roots = append(roots, "/sys/fs/cgroup")
 	for _, r := range roots {
@@ -287,9 +554,12 @@ func (b *containerBackend) close() {
 	}
 }
 
-// wipe removes a lease's rootfs, bundle and volume.
+// wipe removes a lease's rootfs, bundle and volume (unmounting and
+// deleting its limit filesystems).
 func (b *containerBackend) wipe(_ uint64, dir string) {
-	for _, d := range []string{"rootfs", "bundle", "volume"} {
+	unmountDisk(filepath.Join(dir, "disk"))
+	unmountDisk(filepath.Join(dir, "volume"))
+	for _, d := range []string{"rootfs", "bundle", "volume", logFIFOName, exitFileName, stateFileName} {
 		_ = os.RemoveAll(filepath.Join(dir, d))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -117,7 +118,7 @@ mknod /tmp/gpu1 c 240 1 2>/dev/null; echo mknod=$?
 kill -9 "$SIDECAR_PID" 2>/dev/null; echo kill=$?
 echo pid1=$(cat /proc/1/cmdline | tr '\0' ' ')
 echo nets=$(ls /sys/class/net | tr '\n' ' ')
-wget -q -T 3 -O - "http://$HOSTADDR/" 2>/dev/null | head -c 64; echo
+printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 "${HOSTADDR%:*}" "${HOSTADDR##*:}" 2>/dev/null | tail -n 1; echo
 echo id=$(id -u) host=$(hostname)
 echo uidmap=$(cat /proc/self/uid_map)
 echo made > "$CRUCIBLE_OUTPUT_DIR/ok.txt"
@@ -218,34 +219,149 @@ func TestContainerServiceDialCancel(t *testing.T) {
 	}
 }
 
-// TestContainerSidecarRestart starts a service, then a second runner on the
-// same work dir (a restarted sidecar): it deletes the container, wipes it,
-// and reports the job failed, "sidecar restarted".
+// TestContainerSidecarRestart reproduces a sidecar restart while a service
+// runs (the old runner cleaned the container up, killing the tenant's
+// service): the first runner detaches (as the sidecar does on shutdown),
+// the second re-adopts the container (same container pid), proxies to it,
+// and its log goes on with the output written while no sidecar ran. A
+// second container, whose lease the restarted sidecar finds gone, is
+// cancelled with the reason and removed; a job that ended while no sidecar
+// ran is collected with its result.
 func TestContainerSidecarRestart(t *testing.T) {
 	e := newContainerEnv(t, nil)
-	m := imageManifest(t, e.image, "exec httpd -f -p 8000 -h /www", map[string]any{
+	m := imageManifest(t, e.image, "echo before; (sleep 2; echo while-down) & exec httpd -f -p 8000 -h /www", map[string]any{
 		"service": true, "ports": []map[string]any{{"port": 8000}},
 	})
 	start(t, e.r, 3, m)
-	_ = getThroughDial(t, e.r, 3, 8000)
-	r2, err := New(e.cfg, nil)
+	start(t, e.r, 4, imageManifest(t, e.image, "exec sleep 600", map[string]any{"service": true}))
+	start(t, e.r, 5, imageManifest(t, e.image, `sleep 2; echo done > "$CRUCIBLE_OUTPUT_DIR/out.txt"`, nil))
+	if body := getThroughDial(t, e.r, 3, 8000); body != "hello from busybox\n" {
+		t.Fatalf("body %q", body)
+	}
+	waitRunning(t, e.r, 4)
+	waitRunning(t, e.r, 5)
+	be := e.r.be.(*containerBackend)
+	pid1, err := be.initPID(containerID(3))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = r2.Close() })
+	if err := e.r.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	if runcGone(t, e.cfg, 3) {
+		t.Fatal("detach stopped the container")
+	}
+	time.Sleep(3 * time.Second) // "while-down" is written, and lease 5 ends, while no sidecar runs
+
+	r2 := newRunner(t, e.cfg)
 	st, err := r2.Status(3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.State != StateFailed || st.Reason != ReasonRestarted {
+	if st.State != StateRunning {
 		t.Fatalf("after restart: %s (%s)", st.State, st.Reason)
 	}
-	if !runcGone(t, e.cfg, 3) {
-		t.Fatal("the restarted runner left the container running")
+	pid2, err := r2.be.(*containerBackend).initPID(containerID(3))
+	if err != nil || pid2 != pid1 {
+		t.Fatalf("container pid %d after restart, %d before (%v)", pid2, pid1, err)
 	}
-	// The first runner sees its container end.
-	if st := wait(t, e.r, 3); !st.State.Final() {
-		t.Fatalf("first runner: %s", st.State)
+	if body := getThroughDial(t, r2, 3, 8000); body != "hello from busybox\n" {
+		t.Fatalf("body after restart %q", body)
+	}
+	// The log resumes: what was written before and while down, in order.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rc, err := r2.Subscribe(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var got strings.Builder
+	buf := make([]byte, 256)
+	for !strings.Contains(got.String(), "while-down") {
+		n, err := rc.Read(buf)
+		got.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("log %q: %v", got.String(), err)
+		}
+	}
+	if !strings.HasPrefix(got.String(), "before\n") {
+		t.Fatalf("log %q", got.String())
+	}
+	// The job that ended while no sidecar ran is collected.
+	if st := wait(t, r2, 5); st.State != StateSucceeded || st.Result == nil || len(st.Result.Files) != 1 {
+		t.Fatalf("lease 5 after restart: %s (%s) %+v", st.State, st.Reason, st.Result)
+	}
+	// Lease 4 is gone on chain (the lease manager decides): removed, reported.
+	if err := r2.CancelWithReason(4, "lease closed while the sidecar was down"); err != nil {
+		t.Fatal(err)
+	}
+	if st := wait(t, r2, 4); st.State != StateCancelled || st.Reason != "lease closed while the sidecar was down" {
+		t.Fatalf("orphan: %s (%s)", st.State, st.Reason)
+	}
+	if !runcGone(t, e.cfg, 4) {
+		t.Fatal("the orphan container still exists")
+	}
+	if err := r2.Cancel(3); err != nil {
+		t.Fatal(err)
+	}
+	if st := wait(t, r2, 3); st.State != StateCancelled {
+		t.Fatalf("state %s (%s)", st.State, st.Reason)
+	}
+	if !runcGone(t, e.cfg, 3) {
+		t.Fatal("container still exists after cancel")
+	}
+}
+
+// TestContainerRestartShimGone: the shims were killed with the sidecar (a
+// service manager killing its whole cgroup; the containers, in their own
+// cgroups, live on). The restarted runner follows a service's container
+// itself (it keeps serving; its exit code is unknown), reports a job whose
+// container ended meanwhile failed, "sidecar restarted", and deletes it.
+func TestContainerRestartShimGone(t *testing.T) {
+	e := newContainerEnv(t, nil)
+	start(t, e.r, 6, imageManifest(t, e.image, "exec httpd -f -p 8000 -h /www", map[string]any{
+		"service": true, "ports": []map[string]any{{"port": 8000}},
+	}))
+	start(t, e.r, 7, imageManifest(t, e.image, "sleep 1", nil))
+	_ = getThroughDial(t, e.r, 6, 8000)
+	waitRunning(t, e.r, 7)
+	if err := e.r.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"6", "7"} {
+		cs, err := readContainerState(filepath.Join(e.cfg.WorkDir, "leases", id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = syscall.Kill(-cs.ShimPID, syscall.SIGKILL)
+	}
+	time.Sleep(2 * time.Second) // lease 7's job ends with no shim to record it
+	r2 := newRunner(t, e.cfg)
+	if st, _ := r2.Status(6); st.State != StateRunning {
+		t.Fatalf("service after restart: %s (%s)", st.State, st.Reason)
+	}
+	if body := getThroughDial(t, r2, 6, 8000); body != "hello from busybox\n" {
+		t.Fatalf("body after restart %q", body)
+	}
+	st, err := r2.Status(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != StateFailed || st.Reason != ReasonRestarted {
+		t.Fatalf("job after restart: %s (%s)", st.State, st.Reason)
+	}
+	if !runcGone(t, e.cfg, 7) {
+		t.Fatal("the restarted runner left the ended container")
+	}
+	if err := r2.Cancel(6); err != nil {
+		t.Fatal(err)
+	}
+	if st := wait(t, r2, 6); st.State != StateCancelled {
+		t.Fatalf("service: %s (%s)", st.State, st.Reason)
+	}
+	if !runcGone(t, e.cfg, 6) {
+		t.Fatal("container still exists after cancel")
 	}
 }
 
@@ -314,10 +430,11 @@ func listenLocal(t *testing.T) net.Listener {
 	return ln
 }
 
-// TestContainerDiskLimits: a job that writes past disk_bytes, and one that
-// fills its volume past volume_bytes, are killed with the reason.
+// TestContainerDiskLimits (runner.disk_quota poll): a job that writes past
+// disk_bytes, and one that fills its volume past volume_bytes, are killed
+// with the reason.
 func TestContainerDiskLimits(t *testing.T) {
-	e := newContainerEnv(t, nil)
+	e := newContainerEnv(t, func(c *config.RunnerConfig) { c.DiskQuota = config.DiskQuotaPoll })
 	start(t, e.r, 30, imageManifest(t, e.image, "dd if=/dev/zero of=/tmp/fill bs=1M count=24 2>/dev/null; sync; sleep 30",
 		map[string]any{"resources": map[string]any{"disk_bytes": 16 << 20}}))
 	start(t, e.r, 31, imageManifest(t, e.image, "dd if=/dev/zero of=/volume/fill bs=1M count=4 2>/dev/null; sync; sleep 30",
@@ -326,6 +443,65 @@ func TestContainerDiskLimits(t *testing.T) {
 		if st := wait(t, e.r, id); st.State != StateFailed || !strings.Contains(st.Reason, want) {
 			t.Errorf("lease %d: %s (%s), want %q", id, st.State, st.Reason, want)
 		}
+	}
+}
+
+// TestContainerDiskENOSPC (filesystem limits): writing past disk_bytes in
+// the rootfs (/tmp) or the job directory, or past volume_bytes in the
+// volume, fails at once inside the container with ENOSPC (before, the
+// write succeeded and the job was killed up to a second later, having
+// filled the host's disk meanwhile). The job goes on, and its outputs
+// become its result; the filesystems are unmounted and deleted after it.
+func TestContainerDiskENOSPC(t *testing.T) {
+	e := newContainerEnv(t, nil)
+	if mode := e.r.be.(*containerBackend).diskMode; mode != DiskFilesystem {
+		t.Skipf("disk limits are %s here (no loop devices or mkfs.ext4)", mode)
+	}
+	script := `
+dd if=/dev/zero of=/tmp/fill bs=1M count=24 2>/tmp/err; echo rootfs=$?; grep -o 'No space left on device' /tmp/err | head -n 1
+rm -f /tmp/fill
+dd if=/dev/zero of=/crucible/fill bs=1M count=24 2>/tmp/err; echo job=$?; grep -o 'No space left on device' /tmp/err | head -n 1
+rm -f /crucible/fill
+dd if=/dev/zero of=/volume/fill bs=1M count=4 2>/tmp/err; echo volume=$?; grep -o 'No space left on device' /tmp/err | head -n 1
+echo kept > "$CRUCIBLE_OUTPUT_DIR/out.txt"
+`
+	start(t, e.r, 32, imageManifest(t, e.image, script,
+		map[string]any{"resources": map[string]any{"disk_bytes": 16 << 20}, "volume_bytes": 1 << 20}))
+	st := wait(t, e.r, 32)
+	log := readLog(t, e.r, 32)
+	t.Logf("log:\n%s", log)
+	if st.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", st.State, st.Reason)
+	}
+	v := logValues(log)
+	for _, k := range []string{"rootfs", "job", "volume"} {
+		if v[k] == "0" || v[k] == "" {
+			t.Errorf("%s: the write past the limit succeeded (dd exit %q)", k, v[k])
+		}
+	}
+	if n := strings.Count(log, "No space left on device"); n != 3 {
+		t.Errorf("%d writes failed with ENOSPC, want 3", n)
+	}
+	if st.Result == nil || len(st.Result.Files) != 1 || st.Result.Files[0].Path != "out.txt" {
+		t.Fatalf("result %+v", st.Result)
+	}
+	f, _, err := e.r.OpenResultFile(32, "out.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(f)
+	f.Close()
+	if string(b) != "kept\n" {
+		t.Fatalf("out.txt %q", b)
+	}
+	dir := filepath.Join(e.cfg.WorkDir, "leases", "32")
+	for _, p := range []string{"disk", "disk.img", "volume", "volume.img"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); !os.IsNotExist(err) {
+			t.Errorf("%s left after the job: %v", p, err)
+		}
+	}
+	if mounts, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mounts), dir) {
+		t.Errorf("a filesystem of the lease is still mounted")
 	}
 }
 

@@ -35,6 +35,25 @@ func newJobLog(path string, limit int64, overflow func()) (*jobLog, error) {
 	return &jobLog{path: path, limit: limit, f: f, changed: make(chan struct{}), overflow: overflow}, nil
 }
 
+// appendJobLog reopens the log of a re-adopted job for appending: readers
+// still get it from its first byte.
+func appendJobLog(path string, limit int64, overflow func()) (*jobLog, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return &jobLog{path: path, limit: limit, f: f, size: fi.Size(), changed: make(chan struct{}), overflow: overflow}, nil
+}
+
+// detach closes the log file of a job left running for the next sidecar;
+// readers get EOF at its end.
+func (l *jobLog) detach() { l.finish() }
+
 // finishedLog serves an existing log file of a job that has ended.
 func finishedLog(path string) *jobLog {
 	l := &jobLog{path: path, done: true, changed: make(chan struct{})}

@@ -13,10 +13,13 @@
 // Layout of <work_dir>/leases/<lease id>/: status.json (the Status, written
 // atomically on every change), manifest.json (the bytes the tenant sent),
 // job.log, and job/ (the job's working directory and $HOME, holding the
-// outputs directory). A new Runner reloads every status.json; jobs that were
-// pending or running have no process any more and are marked failed with
-// reason "sidecar restarted"; what is left of their process groups (the
-// processes the job started, which outlive the sidecar) is killed.
+// outputs directory). A new Runner reloads every status.json. A running
+// container that a previous runner left (Detach; or a crash) is re-adopted
+// (see container.go: the shim, the log FIFO, container.json). Other jobs
+// that were pending or running have no process any more and are marked
+// failed with reason "sidecar restarted"; what is left of them (the
+// processes a process-backend job started, which outlive the sidecar; a
+// container whose shim is gone) is killed and wiped.
 package runner
 
 import (
@@ -147,6 +150,9 @@ func (r *Runner) recover() error {
 			return fmt.Errorf("runner: %s records lease %d", dir, st.LeaseID)
 		}
 		if !st.State.Final() {
+			if r.adopt(id, dir, st) {
+				continue
+			}
 			if did := r.be.reap(id, dir, st); did != "" {
 				r.logger.Warn("cleaned up what the job left running", "lease", id, "did", did)
 			}
@@ -163,7 +169,60 @@ func (r *Runner) recover() error {
 		close(j.done)
 		r.jobs[id] = j
 	}
+	if a, ok := r.be.(interface{ adopted(live []uint64) }); ok {
+		a.adopted(r.Live())
+	}
 	return nil
+}
+
+// adopter is a backend whose jobs outlive the sidecar.
+type adopter interface {
+	// adopt picks up the running job of a lease a previous sidecar
+	// started: its execution, the process to wait for and the read end of
+	// its output. It fails when the job is not running any more.
+	adopt(leaseID uint64, dir string, st Status, m Manifest) (*execution, *proc, *os.File, error)
+}
+
+// adopt re-adopts a running container a previous sidecar left (see
+// Detach): the job goes on with its log, time limit, proxying and limits.
+// It reports whether it did.
+func (r *Runner) adopt(id uint64, dir string, st Status) bool {
+	a, ok := r.be.(adopter)
+	if !ok || st.State != StateRunning || st.Backend != r.be.name() {
+		return false
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		r.logger.Warn("cannot re-adopt job", "lease", id, "err", err)
+		return false
+	}
+	m, err := ParseManifest(raw)
+	if err != nil {
+		r.logger.Warn("cannot re-adopt job", "lease", id, "err", err)
+		return false
+	}
+	ex, p, logSrc, err := a.adopt(id, dir, st, m)
+	if err != nil {
+		r.logger.Warn("cannot re-adopt job", "lease", id, "err", err)
+		return false
+	}
+	jctx, cancel := context.WithCancelCause(context.Background())
+	lg, err := appendJobLog(filepath.Join(dir, "job.log"), int64(r.cfg.MaxOutputBytes), func() { cancel(errOutputLimit) })
+	if err != nil {
+		cancel(nil)
+		_ = logSrc.Close()
+		r.logger.Warn("cannot re-adopt job", "lease", id, "err", err)
+		return false
+	}
+	j := &job{dir: dir, status: st, log: lg, cancel: cancel, done: make(chan struct{}), ports: m.Ports, exec: ex}
+	r.jobs[id] = j
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.supervise(jctx, j, ex, p, logSrc, m.timeLimit(r.cfg.MaxJobTime.Std()))
+	}()
+	r.logger.Warn("re-adopted a running container", "lease", id, "pid", p.pid, "log_bytes", lg.Size())
+	return true
 }
 
 // Start checks the manifest against manifestHash (the 32-byte hash the
@@ -287,7 +346,8 @@ func (r *Runner) finish(j *job, state State, exitCode *int, reason string, res *
 	r.logger.Info("job ended", "lease", j.status.LeaseID, "state", state, "reason", reason)
 }
 
-// run runs j to the end. ctx is cancelled with the stop cause.
+// run prepares and starts j, then supervises it to the end. ctx is
+// cancelled with the stop cause.
 func (r *Runner) run(ctx context.Context, j *job, m Manifest) {
 	leaseID := j.status.LeaseID
 	limit := m.timeLimit(r.cfg.MaxJobTime.Std())
@@ -313,10 +373,21 @@ func (r *Runner) run(ctx context.Context, j *job, m Manifest) {
 		return
 	}
 	cmd := ex.cmd
-	// Own process group, so the whole job can be signalled; SIGKILL if the
-	// sidecar dies.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	pr, pw, err := os.Pipe()
+	if ex.detached {
+		// Its own session, and no death signal: the container outlives a
+		// sidecar restart, and the next sidecar re-adopts it.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	} else {
+		// Own process group, so the whole job can be signalled; SIGKILL if
+		// the sidecar dies.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	}
+	var pr, pw *os.File
+	if ex.logFIFO != "" {
+		pr, pw, err = openFIFO(ex.logFIFO)
+	} else {
+		pr, pw, err = os.Pipe()
+	}
 	if err != nil {
 		ex.cleanup()
 		r.finish(j, StateFailed, nil, "cannot create the log pipe: "+err.Error(), nil)
@@ -332,6 +403,21 @@ func (r *Runner) run(ctx context.Context, j *job, m Manifest) {
 		return
 	}
 	pid := cmd.Process.Pid
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	p := &proc{pid: pid, exited: exited, status: func() (*int, string) {
+		ps := cmd.ProcessState
+		if ps != nil && ps.Exited() {
+			c := ps.ExitCode()
+			return &c, ""
+		}
+		return nil, "the job was killed by a signal: " + ps.String()
+	}}
+	if ex.started != nil {
+		if err := ex.started(pid); err != nil {
+			r.logger.Error("cannot record the container's state: a restarted sidecar will not re-adopt it", "lease", leaseID, "err", err)
+		}
+	}
 	r.mu.Lock()
 	j.exec = ex
 	r.mu.Unlock()
@@ -341,16 +427,39 @@ func (r *Runner) run(ctx context.Context, j *job, m Manifest) {
 		s.StartedAt = r.now().UTC()
 	})
 	r.logger.Info("job started", "lease", leaseID, "pid", pid, "backend", r.be.name())
+	r.supervise(ctx, j, ex, p, pr, limit)
+}
 
+// proc is the process the runner waits for: the one it started, or, for a
+// re-adopted container, the runtime's shim the previous sidecar started.
+type proc struct {
+	pid    int
+	exited <-chan struct{} // closed once it has ended
+	// status is its exit code (nil when it did not exit by itself) and,
+	// without one, why.
+	status func() (*int, string)
+}
+
+// errDetached stops supervising a container without stopping it (Detach).
+var errDetached = errors.New("sidecar detached")
+
+// supervise follows a running job to its end: log, time limit (from its
+// start), disk limits, stop causes; then collects its outputs. logSrc is
+// the read end of the job's output, which supervise closes.
+func (r *Runner) supervise(ctx context.Context, j *job, ex *execution, p *proc, logSrc *os.File, limit time.Duration) {
+	leaseID := j.status.LeaseID
+	jobDir := jobDirOf(j.dir)
+	pid := p.pid
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
-		_, _ = io.Copy(j.log, pr)
+		_, _ = io.Copy(j.log, logSrc)
 	}()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 
-	timer := time.NewTimer(limit)
+	r.mu.Lock()
+	started := j.status.StartedAt
+	r.mu.Unlock()
+	timer := time.NewTimer(max(time.Until(started.Add(limit)), 0))
 	defer timer.Stop()
 	var over <-chan error
 	if ex.overLimit != nil {
@@ -361,18 +470,32 @@ func (r *Runner) run(ctx context.Context, j *job, m Manifest) {
 	var cause error
 	reaped := false
 	select {
-	case <-exited:
+	case <-p.exited:
 	case <-timer.C:
 		cause = errTimeout
 	case <-ctx.Done():
 		cause = context.Cause(ctx)
 	case cause = <-over:
 		ex.kill(pid) // over a limit: no grace period
-		<-exited
+		<-p.exited
 		reaped = true
 	}
+	if errors.Is(cause, errDetached) {
+		// The container runs on; its output waits in the log FIFO for the
+		// next sidecar.
+		_ = logSrc.Close()
+		<-copied
+		j.log.detach()
+		r.mu.Lock()
+		j.exec = nil
+		j.cancel = nil
+		r.mu.Unlock()
+		close(j.done)
+		r.logger.Info("job left running for the next sidecar", "lease", leaseID, "pid", pid)
+		return
+	}
 	if cause != nil && !reaped {
-		stopJob(ex, pid, exited)
+		stopJob(ex, pid, p.exited)
 	}
 	// Whatever the job left behind goes too.
 	ex.kill(pid)
@@ -383,19 +506,15 @@ func (r *Runner) run(ctx context.Context, j *job, m Manifest) {
 	case <-copied:
 	case <-time.After(pipeDrain):
 	}
-	_ = pr.Close()
+	_ = logSrc.Close()
 	<-copied
+	exitCode, why := p.status() // before cleanup, which wipes the shim's record
 	ex.cleanup()
 	// An output overflow may have raced with a normal exit.
 	if cause == nil && errors.Is(context.Cause(ctx), errOutputLimit) {
 		cause = errOutputLimit
 	}
 
-	var exitCode *int
-	if ps := cmd.ProcessState; ps != nil && ps.Exited() {
-		c := ps.ExitCode()
-		exitCode = &c
-	}
 	switch {
 	case errors.Is(cause, errTimeout):
 		r.finish(j, StateFailed, exitCode, fmt.Sprintf("time limit of %s exceeded; the job was killed", limit), nil)
@@ -404,7 +523,7 @@ func (r *Runner) run(ctx context.Context, j *job, m Manifest) {
 		r.finishStopped(j, cause, exitCode)
 		return
 	case exitCode == nil:
-		r.finish(j, StateFailed, nil, "the job was killed by a signal: "+cmd.ProcessState.String(), nil)
+		r.finish(j, StateFailed, nil, why, nil)
 		return
 	case *exitCode != 0:
 		r.finish(j, StateFailed, exitCode, fmt.Sprintf("the job exited with code %d", *exitCode), nil)
@@ -432,8 +551,10 @@ func (r *Runner) finishStopped(j *job, cause error, exitCode *int) {
 		r.finish(j, StateCancelled, exitCode, ReasonCancelled, nil)
 	case errors.Is(cause, errOutputLimit):
 		r.finish(j, StateFailed, exitCode, fmt.Sprintf("output limit exceeded: the log passed max_output_bytes (%d bytes); the job was killed", r.cfg.MaxOutputBytes), nil)
-	case errors.Is(cause, errStopped):
+	case errors.Is(cause, errStopped), errors.Is(cause, errDetached):
 		r.finish(j, StateFailed, exitCode, ReasonStopped, nil)
+	case errors.As(cause, new(cancelReason)):
+		r.finish(j, StateCancelled, exitCode, cause.Error(), nil)
 	default:
 		r.finish(j, StateFailed, exitCode, cause.Error(), nil)
 	}
@@ -466,14 +587,12 @@ func watchLimits(ctx context.Context, check func() error) <-chan error {
 
 // stopJob asks the job to stop, and kills it after KillGrace if the
 // process the runner started has not exited.
-func stopJob(ex *execution, pid int, exited <-chan error) {
+func stopJob(ex *execution, pid int, exited <-chan struct{}) {
 	ex.terminate(pid)
 	t := time.NewTimer(KillGrace)
 	defer t.Stop()
 	select {
-	case err := <-exited:
-		// Put it back for nobody: the caller only needs the exit to have happened.
-		_ = err
+	case <-exited:
 		return
 	case <-t.C:
 	}
@@ -485,6 +604,21 @@ func stopJob(ex *execution, pid int, exited <-chan error) {
 // KillGrace); it ends as cancelled. It returns at once; Wait waits for the
 // end. It fails with ErrUnknownLease or ErrNotRunning.
 func (r *Runner) Cancel(leaseID uint64) error {
+	return r.cancel(leaseID, errCancelled)
+}
+
+// cancelReason is a cancel cause that becomes the job's reason.
+type cancelReason string
+
+func (c cancelReason) Error() string { return string(c) }
+
+// CancelWithReason stops a lease's job as Cancel does; it ends cancelled
+// with reason (e.g. "lease closed while the sidecar was down").
+func (r *Runner) CancelWithReason(leaseID uint64, reason string) error {
+	return r.cancel(leaseID, cancelReason(reason))
+}
+
+func (r *Runner) cancel(leaseID uint64, cause error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	j, ok := r.jobs[leaseID]
@@ -494,8 +628,22 @@ func (r *Runner) Cancel(leaseID uint64) error {
 	if j.cancel == nil || j.status.State.Final() {
 		return fmt.Errorf("%w: lease %d is %s", ErrNotRunning, leaseID, j.status.State)
 	}
-	j.cancel(errCancelled)
+	j.cancel(cause)
 	return nil
+}
+
+// Live returns the leases whose job is pending or running, in order.
+func (r *Runner) Live() []uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ids []uint64
+	for id, j := range r.jobs {
+		if !j.status.State.Final() && j.cancel != nil {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // Status returns a lease's job status (ErrUnknownLease when it has none).
@@ -606,17 +754,34 @@ func (r *Runner) OpenResultFile(leaseID uint64, path string) (*os.File, File, er
 // Close stops every live job (they end failed, "sidecar stopped") and waits
 // for them. Later calls to Start fail with ErrClosed.
 func (r *Runner) Close() error {
+	return r.shutdown(false)
+}
+
+// Detach is Close for a sidecar that will restart: running containers are
+// left running (their output waits in a FIFO, their runtime's shim records
+// their exit) and the next Runner on the same work dir re-adopts them.
+// Jobs of the process backend, and jobs still preparing, are stopped.
+func (r *Runner) Detach() error {
+	return r.shutdown(true)
+}
+
+func (r *Runner) shutdown(detach bool) error {
 	r.mu.Lock()
 	r.closed = true
 	for _, j := range r.jobs {
-		if j.cancel != nil {
+		if j.cancel == nil {
+			continue
+		}
+		if detach && j.exec != nil && j.exec.detached {
+			j.cancel(errDetached)
+		} else {
 			j.cancel(errStopped)
 		}
 	}
 	r.mu.Unlock()
 	r.wg.Wait()
-	if c, ok := r.be.(interface{ close() }); ok {
-		c.close()
+	if c, ok := r.be.(interface{ close(detached bool) }); ok {
+		c.close(detach)
 	}
 	return nil
 }

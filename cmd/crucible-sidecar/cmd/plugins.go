@@ -119,11 +119,13 @@ func (g gpuMetrics) Run(ctx context.Context) error {
 }
 
 // leaseService is the lease manager as a service: when the sidecar stops
-// it also stops the runner's live jobs (SIGTERM, SIGKILL after
-// runner.KillGrace; they end failed, "sidecar stopped") and waits for them,
-// so that no job outlives start (nor writes into the work dir a new
-// instance owns) and jobs get their grace period instead of only the
-// SIGKILL the kernel sends when the sidecar process dies.
+// it detaches the runner (runner.Detach): running containers are left
+// running, their output waiting in a FIFO and their exit recorded by their
+// shim, and the next sidecar on the same work dir re-adopts them (and
+// removes those whose lease closed meanwhile). Jobs of the process backend
+// are stopped (SIGTERM, SIGKILL after runner.KillGrace; they end failed,
+// "sidecar stopped") and waited for, so none writes into the work dir a
+// new instance owns.
 type leaseService struct {
 	*leases.Manager
 	runner *runner.Runner
@@ -131,7 +133,7 @@ type leaseService struct {
 
 func (s leaseService) Run(ctx context.Context) error {
 	err := s.Manager.Run(ctx)
-	if cerr := s.runner.Close(); err == nil {
+	if cerr := s.runner.Detach(); err == nil {
 		err = cerr
 	}
 	return err
