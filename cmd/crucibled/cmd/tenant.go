@@ -345,6 +345,9 @@ result on chain. Prints MATCH, MISMATCH or NO RECEIPT; anything but MATCH exits 
 			check := compareResult(lease.Lease.Result, order.Order.Spec.ManifestHash, files, r.Hash)
 			out := map[string]any{"result": r, "on_chain": lease.Lease.Result, "check": check}
 			line := fmt.Sprintf("lease %d: %s: %d file(s), recomputed hash %x, on chain %x", id, check.Verdict, len(files), []byte(check.Recomputed), []byte(check.OnChain))
+			if r := lease.Lease.Result; r != nil {
+				line += fmt.Sprintf(" (result %d of the lease, height %d)", r.Submission, r.Height)
+			}
 			if check.Reason != "" {
 				line += " (" + check.Reason + ")"
 			}
