@@ -213,15 +213,17 @@ if ((CONTAINERS)); then
 fi
 cru tenant job status "$LEASE" --wait 60s --from alice
 echo "  logs:"; cru tenant job logs "$LEASE" --from alice | sed 's/^/    /'
-mkdir -p "$DIR/results"
-cru tenant job results "$LEASE" --download "$DIR/results" --from alice --output json >"$DIR/result.json"
-echo "  result hash $(json_str hash <"$DIR/result.json"), answer.txt = $(cat "$DIR/results/answer.txt")"
 deadline=$((SECONDS + 30))
 until cru q market lease "$LEASE" --output json | grep -q '"result_hash"'; do
   ((SECONDS < deadline)) || fail "no result receipt on chain"
   alive; sleep 0.5
 done
 echo "  on-chain receipt: $(cru q market lease "$LEASE" --output json | tr -d ' \n' | sed -n 's/.*"result":\({[^}]*}\).*/\1/p')"
+mkdir -p "$DIR/results"
+# Downloads the files, recomputes their hash and compares it with the receipt (non-zero exit unless MATCH).
+cru tenant job results "$LEASE" --download "$DIR/results" --from alice --output json >"$DIR/result.json" ||
+  fail "the result files do not match the receipt on chain: $(cat "$DIR/result.json")"
+echo "  result hash $(json_str hash <"$DIR/result.json"), answer.txt = $(cat "$DIR/results/answer.txt"); receipt check: $(json_str verdict <"$DIR/result.json")"
 
 step "7. the chain challenges bob's GPUs (a window every 15 s here); the sidecar proves, commits, reveals"
 deadline=$((SECONDS + 90))

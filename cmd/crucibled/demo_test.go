@@ -29,7 +29,7 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo failed: %v\n%s", err, out)
 	}
-	for _, want := range []string{"job succeeded", "on-chain receipt", "passed at", "reconciled: alice paid exactly"} {
+	for _, want := range []string{"job succeeded", "on-chain receipt", "receipt check: MATCH", "passed at", "reconciled: alice paid exactly"} {
 		if !strings.Contains(string(out), want) {
 			t.Fatalf("demo output lacks %q:\n%s", want, out)
 		}

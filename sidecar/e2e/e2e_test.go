@@ -34,7 +34,6 @@ import (
 	"github.com/crucible-network/crucible/sidecar/chain"
 	"github.com/crucible-network/crucible/sidecar/chain/chaintest"
 	"github.com/crucible-network/crucible/sidecar/config"
-	"github.com/crucible-network/crucible/sidecar/leases"
 	"github.com/crucible-network/crucible/sidecar/runner"
 	"github.com/crucible-network/crucible/testutil/network"
 	attesttypes "github.com/crucible-network/crucible/x/attest/types"
@@ -134,7 +133,6 @@ func logValue(logs, msg, key string) string {
 type provider struct {
 	addr    string // owner (provider) address
 	hotName string
-	hotPub  cryptotypes.PubKey
 	home    string
 }
 
@@ -167,19 +165,7 @@ func newProvider(t testing.TB, ctx context.Context, c *chain.Client, n *network.
 		t.Fatalf("register: %v\n%s%s", err, out.String(), errOut.String())
 	}
 
-	kr, err := chain.OpenKeyring(cfg.Chain, c.Encoding().Codec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := kr.Key(hotName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := rec.GetPubKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return provider{addr: owner.String(), hotName: hotName, hotPub: pub, home: home}
+	return provider{addr: owner.String(), hotName: hotName, home: home}
 }
 
 func (p provider) workDir() string { return filepath.Join(p.home, "work") }
@@ -581,7 +567,9 @@ func TestE2EHappyPath(t *testing.T) {
 		t.Fatalf("sub/b.txt %q: %v", buf.String(), err)
 	}
 
-	// The receipt on chain: the runner's hash, signed by the hot key.
+	// The receipt on chain: the runner's hash and the order's manifest hash,
+	// posted by the hot key through the provider's authz grant (the tx
+	// signature is the receipt's).
 	var onChain markettypes.Lease
 	waitFor(t, "MsgSubmitResult on chain", 30*time.Second, func() bool {
 		onChain = chainLease(t, ctx, c, l.Id)
@@ -591,8 +579,8 @@ func TestE2EHappyPath(t *testing.T) {
 	if !bytes.Equal(r.ResultHash, res.Hash) || r.Location != res.Location || r.Height == 0 {
 		t.Fatalf("on-chain result %+v, runner's hash %x", r, []byte(res.Hash))
 	}
-	if !p.hotPub.VerifySignature(leases.ReceiptDigest(l.Id, r.ResultHash), r.Signature) {
-		t.Fatal("the receipt's signature does not verify with the hot key")
+	if mh := runner.ManifestHash(manifest); !bytes.Equal(r.ManifestHash, mh[:]) || r.Submission != 1 {
+		t.Fatalf("on-chain result %+v, manifest hash %x", r, mh)
 	}
 	if onChain.State != markettypes.LeaseStateActive {
 		t.Fatalf("lease %s after the result", onChain.State)

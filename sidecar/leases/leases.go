@@ -6,22 +6,25 @@
 // Restart safety: leases come back from the chain through the bid engine's
 // catch-up; the runner marks jobs that were running when the sidecar died
 // as failed ("sidecar restarted"); a result is posted only when the lease
-// on chain has none yet, so nothing is ever submitted twice (the chain also
-// refuses a second result).
+// on chain does not carry this sidecar's result already, so an honest result
+// is never submitted twice (the chain also refuses the same result again).
+//
+// Poisoning: a result on chain that is not the sidecar's own (a stolen hot
+// key posted it, e.g. before the job ran) is superseded while the lease is
+// active, with an error-level log; the manager re-reads an active lease's
+// result every recheck interval, so a bogus result posted after the honest
+// one is superseded too (up to the chain's MaxResultSubmissions).
 package leases
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
 	"github.com/crucible-network/crucible/sidecar/api"
 	"github.com/crucible-network/crucible/sidecar/metrics"
@@ -40,40 +43,16 @@ type Submitter interface {
 	Submit(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error)
 }
 
-// ResultSigner signs result receipts (the provider's hot key).
-type ResultSigner interface {
-	Sign(msg []byte) ([]byte, error)
-}
-
-// KeyringResultSigner signs with a keyring key.
-type KeyringResultSigner struct {
-	Keyring keyring.Keyring
-	UID     string
-}
-
-// Sign implements ResultSigner.
-func (k KeyringResultSigner) Sign(msg []byte) ([]byte, error) {
-	sig, _, err := k.Keyring.Sign(k.UID, msg, signing.SignMode_SIGN_MODE_DIRECT)
-	return sig, err
-}
-
-// ReceiptDigest is what the provider signs for a result: SHA256 of
-// "crucible/result/v1" || lease id (8 bytes BE) || result hash.
-func ReceiptDigest(leaseID uint64, resultHash []byte) []byte {
-	h := sha256.New()
-	h.Write([]byte("crucible/result/v1"))
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], leaseID)
-	h.Write(b[:])
-	h.Write(resultHash)
-	return h.Sum(nil)
-}
-
 type lease struct {
 	l            markettypes.Lease
 	manifestHash []byte
 	active       bool
-	submitted    bool
+	// done: the result on chain is final as far as the manager can tell
+	// (ours on a closed lease, or one it can no longer supersede).
+	done bool
+	// checked is when the manager last found its own result on chain (an
+	// active lease is re-read every recheck interval).
+	checked time.Time
 	// since is when the manager learned the lease was active (the
 	// manifest timeout counts from there, also after a restart).
 	since time.Time
@@ -87,11 +66,12 @@ type Manager struct {
 	chain    Chain
 	runner   *runner.Runner
 	signer   Submitter
-	receipts ResultSigner
 	provider string
 	metrics  *metrics.Metrics
 	logger   *slog.Logger
 	poll     time.Duration
+	// recheck is how often an active lease's result on chain is re-read.
+	recheck time.Duration
 	// manifestTimeout closes a lease with no manifest after this long (0: never).
 	manifestTimeout time.Duration
 	now             func() time.Time
@@ -103,13 +83,16 @@ type Manager struct {
 	confirmed map[uint64]bool
 }
 
-// New returns a manager. m may be nil.
-func New(chain Chain, r *runner.Runner, signer Submitter, receipts ResultSigner, provider string, m *metrics.Metrics, logger *slog.Logger) *Manager {
+// New returns a manager. m may be nil. signer signs as the provider
+// (directly or through its x/authz grant): the tx signature is the result
+// receipt's signature.
+func New(chain Chain, r *runner.Runner, signer Submitter, provider string, m *metrics.Metrics, logger *slog.Logger) *Manager {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	mgr := &Manager{chain: chain, runner: r, signer: signer, receipts: receipts, provider: provider, metrics: m,
-		logger: logger.With("module", "leases"), poll: time.Second, leases: map[uint64]*lease{}, confirmed: map[uint64]bool{}, now: time.Now}
+	mgr := &Manager{chain: chain, runner: r, signer: signer, provider: provider, metrics: m,
+		logger: logger.With("module", "leases"), poll: time.Second, recheck: 30 * time.Second,
+		leases: map[uint64]*lease{}, confirmed: map[uint64]bool{}, now: time.Now}
 	if m != nil && r != nil {
 		m.CountRunning(func() int { return countRunning(r.List()) })
 	}
@@ -127,6 +110,10 @@ func countRunning(sts []runner.Status) int {
 	return n
 }
 
+// WithRecheckInterval sets how often the result on chain of an active lease
+// whose job succeeded is re-read (and superseded when it is not ours).
+func (m *Manager) WithRecheckInterval(d time.Duration) *Manager { m.recheck = d; return m }
+
 // WithManifestTimeout makes the manager close (as the provider, with
 // MsgCloseLease) an active lease whose tenant sent no manifest within d of
 // the lease becoming active; the provider is paid for the blocks so far and
@@ -141,7 +128,7 @@ func (m *Manager) LeaseActive(l markettypes.Lease, recovered bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.leases[l.Id]; !ok {
-		m.leases[l.Id] = &lease{l: l, active: true, submitted: l.Result != nil, since: m.now()}
+		m.leases[l.Id] = &lease{l: l, active: true, since: m.now()}
 		m.logger.Info("lease active", "lease", l.Id, "tenant", l.Tenant, "gpus", l.GpuUuids, "recovered", recovered)
 	}
 	m.gauge()
@@ -194,7 +181,7 @@ func (m *Manager) LeaseTenant(ctx context.Context, id uint64) (string, []string,
 		}
 		m.mu.Lock()
 		if l, ok = m.leases[id]; !ok { // LeaseActive or another request may have been first
-			l = &lease{l: cl, active: cl.State == markettypes.LeaseStateActive, submitted: cl.Result != nil}
+			l = &lease{l: cl, active: cl.State == markettypes.LeaseStateActive}
 			m.leases[id] = l
 		}
 		m.mu.Unlock()
@@ -311,10 +298,11 @@ func (m *Manager) closeWithoutManifest(ctx context.Context) {
 }
 
 func (m *Manager) postResults(ctx context.Context) {
+	now := m.now()
 	m.mu.Lock()
 	var due []uint64
 	for id, l := range m.leases {
-		if !l.submitted {
+		if !l.done && (l.checked.IsZero() || now.Sub(l.checked) >= m.recheck) {
 			due = append(due, id)
 		}
 	}
@@ -324,46 +312,65 @@ func (m *Manager) postResults(ctx context.Context) {
 		if err != nil || st.State != runner.StateSucceeded {
 			continue
 		}
-		if err := m.submit(ctx, id); err != nil {
+		if err := m.submit(ctx, id, st); err != nil {
 			m.logger.Warn("submit result", "lease", id, "err", err)
 		}
 	}
 }
 
-func (m *Manager) submit(ctx context.Context, id uint64) error {
-	// Never twice: the chain is the truth.
-	cl, err := m.chain.GetLease(ctx, id)
-	if err != nil {
-		return err
-	}
-	if cl.Result != nil {
-		m.markSubmitted(id)
-		return nil
-	}
+// submit makes the lease's result on chain this sidecar's: it reads the
+// chain (the truth), leaves a matching result alone, and posts its own when
+// there is none or, while the lease is active, when the one there is not
+// its own (superseding it, loudly).
+func (m *Manager) submit(ctx context.Context, id uint64, st runner.Status) error {
 	res, err := m.runner.Result(id)
 	if err != nil {
 		return err
 	}
-	sig, err := m.receipts.Sign(ReceiptDigest(id, res.Hash))
+	cl, err := m.chain.GetLease(ctx, id)
 	if err != nil {
 		return err
 	}
+	active := cl.State == markettypes.LeaseStateActive
+	if r := cl.Result; r != nil {
+		if bytes.Equal(r.ResultHash, res.Hash) && r.Location == res.Location {
+			m.mark(id, !active)
+			return nil
+		}
+		log := m.logger.With("lease", id, "on_chain_hash", fmt.Sprintf("%x", r.ResultHash), "on_chain_location", r.Location,
+			"on_chain_height", r.Height, "on_chain_submission", r.Submission, "our_hash", fmt.Sprintf("%x", []byte(res.Hash)))
+		switch {
+		case !active:
+			log.Error("THE RESULT ON CHAIN IS NOT THIS SIDECAR'S and the lease is closed, so it is final: was the hot key used by someone else?")
+			m.mark(id, true)
+			return nil
+		case r.Submission >= markettypes.MaxResultSubmissions:
+			log.Error("THE RESULT ON CHAIN IS NOT THIS SIDECAR'S and the lease has the maximum number of results: revoke the hot key's grant")
+			m.mark(id, true)
+			return nil
+		}
+		log.Error("THE RESULT ON CHAIN IS NOT THIS SIDECAR'S: superseding it (was the hot key used by someone else?)")
+	}
 	tx, err := m.signer.Submit(ctx, &markettypes.MsgSubmitResult{
-		Provider: m.provider, LeaseId: id, ResultHash: res.Hash, Location: res.Location, Signature: sig,
+		Provider: m.provider, LeaseId: id, ResultHash: res.Hash, Location: res.Location, ManifestHash: st.ManifestHash,
 	})
 	if err != nil {
 		return err
 	}
-	m.markSubmitted(id)
-	m.logger.Info("result submitted", "lease", id, "hash", fmt.Sprintf("%x", []byte(res.Hash)), "height", tx.Height)
+	m.mark(id, !active)
+	m.logger.Info("result submitted", "lease", id, "hash", fmt.Sprintf("%x", []byte(res.Hash)), "height", tx.Height,
+		"superseded", cl.Result != nil)
 	return nil
 }
 
-func (m *Manager) markSubmitted(id uint64) {
+// mark records that the lease's result on chain is the sidecar's (checked
+// now); done stops further checks.
+func (m *Manager) mark(id uint64, done bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if l, ok := m.leases[id]; ok {
-		l.submitted = true
+		l.checked = m.now()
+		l.done = l.done || done
 	}
 }
 

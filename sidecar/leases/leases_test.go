@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -67,7 +69,7 @@ func TestLeaseTenantConcurrent(t *testing.T) {
 		fc.hashes[id] = bytes.Repeat([]byte{byte(id)}, 32)
 	}
 	fc.leases[n+1] = markettypes.Lease{Id: n + 1, Tenant: "cru1tenant", Provider: "cru1other", State: markettypes.LeaseStateActive}
-	m := leases.New(fc, r, nil, nil, provider, nil, nil)
+	m := leases.New(fc, r, nil, provider, nil, nil)
 
 	var wg sync.WaitGroup
 	for id := uint64(1); id <= n; id++ {
@@ -136,7 +138,7 @@ func TestManifestNeverSent(t *testing.T) {
 	defer r.Close()
 	fc := &fakeChain{leases: map[uint64]markettypes.Lease{}, hashes: map[uint64][]byte{}}
 	sig := &recordingSigner{sent: make(chan struct{}, 1)}
-	m := leases.New(fc, r, sig, nil, provider, nil, nil).WithPollInterval(10 * time.Millisecond).WithManifestTimeout(100 * time.Millisecond)
+	m := leases.New(fc, r, sig, provider, nil, nil).WithPollInterval(10 * time.Millisecond).WithManifestTimeout(100 * time.Millisecond)
 	manifest := []byte(`{"command":["true"]}`)
 	h := runner.ManifestHash(manifest)
 	if _, err := r.Start(context.Background(), 2, h[:], manifest, nil); err != nil {
@@ -181,7 +183,7 @@ func TestMetricsCountRunningJobs(t *testing.T) {
 	defer r.Close()
 	met := metrics.New()
 	fc := &fakeChain{leases: map[uint64]markettypes.Lease{}, hashes: map[uint64][]byte{}}
-	m := leases.New(fc, r, nil, nil, provider, met, nil)
+	m := leases.New(fc, r, nil, provider, met, nil)
 	for _, id := range []uint64{1, 2, 3} {
 		m.LeaseActive(markettypes.Lease{Id: id, Tenant: "cru1tenant", Provider: provider, State: markettypes.LeaseStateActive}, false)
 	}
@@ -244,7 +246,7 @@ func TestOrphanJobStopped(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m := leases.New(fc, r, nil, nil, provider, nil, nil).WithPollInterval(10 * time.Millisecond)
+	m := leases.New(fc, r, nil, provider, nil, nil).WithPollInterval(10 * time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
@@ -264,5 +266,132 @@ func TestOrphanJobStopped(t *testing.T) {
 	}
 	if _, _, _, active, err := m.LeaseTenant(context.Background(), 1); !active || err != nil {
 		t.Fatalf("the active lease was not recorded (%v)", err)
+	}
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestPoisonedResultIsSuperseded reproduces issue 15 item 5's poisoning
+// from the sidecar's side: a stolen hot key posted a result for the lease
+// before the job ran. The old manager saw "a result is on chain" and
+// silently skipped its own, so the bogus one stood for good. Now it
+// compares the result on chain with its own, supersedes a foreign one with
+// an error-level log (also one posted after its own, found on a recheck),
+// carries the manifest hash the job ran, and stops once the lease is closed.
+func TestPoisonedResultIsSuperseded(t *testing.T) {
+	r, err := runner.New(config.RunnerConfig{WorkDir: t.TempDir(), MaxJobTime: config.Duration(time.Minute), MaxOutputBytes: 1 << 20, Backend: config.BackendProcess}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	manifest := []byte(`{"command":["true"]}`)
+	mh := runner.ManifestHash(manifest)
+	bogus := func(sub uint32) *markettypes.LeaseResult {
+		return &markettypes.LeaseResult{ResultHash: bytes.Repeat([]byte{0xba}, 32), Location: "https://evil.example/out",
+			Height: 3, ManifestHash: mh[:], Submission: sub}
+	}
+	fc := &fakeChain{leases: map[uint64]markettypes.Lease{1: {Id: 1, Tenant: "cru1tenant", Provider: provider,
+		State: markettypes.LeaseStateActive, Result: bogus(1)}}, hashes: map[uint64][]byte{1: mh[:]}}
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	sig := &recordingSigner{sent: make(chan struct{}, 8)}
+	m := leases.New(fc, r, sig, provider, nil, logger).WithPollInterval(5 * time.Millisecond).WithRecheckInterval(20 * time.Millisecond)
+	m.LeaseActive(fc.leases[1], false)
+	if _, err := r.Start(context.Background(), 1, mh[:], manifest, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for st, _ := r.Status(1); st.State != runner.StateSucceeded; st, _ = r.Status(1) {
+		if time.Now().After(deadline) {
+			t.Fatalf("job is %s", st.State)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	want, err := r.Result(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	// sent waits for the n-th message and checks it is our result; the
+	// chain then records it as submission sub.
+	sent := func(n int, sub uint32) {
+		t.Helper()
+		select {
+		case <-sig.sent:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("result %d was not submitted; logs:\n%s", n, logs.String())
+		}
+		sig.mu.Lock()
+		defer sig.mu.Unlock()
+		if len(sig.msgs) != n {
+			t.Fatalf("sent %d messages, want %d: %v", len(sig.msgs), n, sig.msgs)
+		}
+		msg, ok := sig.msgs[n-1].(*markettypes.MsgSubmitResult)
+		if !ok || msg.LeaseId != 1 || msg.Provider != provider || !bytes.Equal(msg.ResultHash, want.Hash) ||
+			msg.Location != want.Location || !bytes.Equal(msg.ManifestHash, mh[:]) {
+			t.Fatalf("sent %v", sig.msgs[n-1])
+		}
+		fc.mu.Lock()
+		l := fc.leases[1]
+		l.Result = &markettypes.LeaseResult{ResultHash: msg.ResultHash, Location: msg.Location, ManifestHash: msg.ManifestHash, Submission: sub}
+		fc.leases[1] = l
+		fc.mu.Unlock()
+	}
+	sent(1, 2)
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "NOT THIS SIDECAR'S: superseding") {
+		t.Fatalf("no loud log:\n%s", logs.String())
+	}
+	time.Sleep(100 * time.Millisecond) // several rechecks: our result is there, nothing is sent
+	sig.mu.Lock()
+	if len(sig.msgs) != 1 {
+		t.Fatalf("sent %d messages while our result stood", len(sig.msgs))
+	}
+	sig.mu.Unlock()
+
+	// The attacker posts again after the honest result: superseded again.
+	fc.mu.Lock()
+	l := fc.leases[1]
+	l.Result = bogus(3)
+	fc.leases[1] = l
+	fc.mu.Unlock()
+	sent(2, 4)
+
+	// Once the lease is closed a foreign result is final: logged, not fought.
+	fc.mu.Lock()
+	l = fc.leases[1]
+	l.State, l.Result = markettypes.LeaseStateClosed, bogus(3)
+	fc.leases[1] = l
+	fc.mu.Unlock()
+	deadline = time.Now().Add(20 * time.Second)
+	for !strings.Contains(logs.String(), "the lease is closed, so it is final") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log for the closed lease:\n%s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	sig.mu.Lock()
+	defer sig.mu.Unlock()
+	if len(sig.msgs) != 2 {
+		t.Fatalf("sent %d messages on a closed lease", len(sig.msgs))
 	}
 }

@@ -34,13 +34,7 @@ func builtinPlugins() Plugins {
 			if err != nil {
 				return
 			}
-			kr, kerr := chain.OpenKeyring(d.Config.Chain, d.Chain.Encoding().Codec)
-			if kerr != nil {
-				err = kerr
-				return
-			}
-			mgr = leases.New(chainReader{d.Chain}, run, d.Signer,
-				leases.KeyringResultSigner{Keyring: kr, UID: d.Config.Chain.HotKeyName}, d.Provider, d.Metrics, d.Logger).
+			mgr = leases.New(chainReader{d.Chain}, run, d.Signer, d.Provider, d.Metrics, d.Logger).
 				WithManifestTimeout(d.Config.Runner.WithDefaults().ManifestTimeout.Std())
 		})
 		return mgr, run, err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"time"
@@ -313,8 +312,12 @@ func tenantJobCmd() *cobra.Command {
 	}
 	results := &cobra.Command{
 		Use:   "results <lease-id>",
-		Short: "Show the job's result (hash, files) and, with --download DIR, fetch the files",
-		Args:  cobra.ExactArgs(1),
+		Short: "Fetch the job's result files, recompute their hash and compare it with the provider's receipt on chain",
+		Long: `Downloads every result file from the provider's sidecar (into --download DIR, or only
+to hash it), recomputes the result hash the way the sidecar computes it (runner.ResultHash
+over the paths, sizes and SHA-256s the CLI measured) and compares it with the lease's
+result on chain. Prints MATCH, MISMATCH or NO RECEIPT; anything but MATCH exits non-zero.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cctx, c, id, err := sidecarClient(cmd, args[0])
 			if err != nil {
@@ -324,32 +327,38 @@ func tenantJobCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if dir, _ := cmd.Flags().GetString("download"); dir != "" {
-				for _, file := range r.Files {
-					dst := filepath.Join(dir, filepath.FromSlash(file.Path))
-					if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-						return err
-					}
-					fh, err := os.Create(dst)
-					if err != nil {
-						return err
-					}
-					if _, err := c.Download(cmd.Context(), id, file.Path, fh); err != nil {
-						fh.Close()
-						return err
-					}
-					if err := fh.Close(); err != nil {
-						return err
-					}
-				}
-			}
-			// The on-chain receipt: the provider's MsgSubmitResult.
-			lease, err := markettypes.NewQueryClient(cctx).Lease(cmd.Context(), &markettypes.QueryLeaseRequest{Id: id})
+			dir, _ := cmd.Flags().GetString("download")
+			files, err := downloadResult(cmd.Context(), c, id, r.Files, dir)
 			if err != nil {
 				return err
 			}
-			out := map[string]any{"result": r, "on_chain": lease.Lease.Result}
-			return printResult(cmd, cctx, out, fmt.Sprintf("lease %d: result %x, %d file(s); on chain: %v", id, r.Hash, len(r.Files), lease.Lease.Result))
+			// The receipt on chain (read after the download: the latest).
+			q := markettypes.NewQueryClient(cctx)
+			lease, err := q.Lease(cmd.Context(), &markettypes.QueryLeaseRequest{Id: id})
+			if err != nil {
+				return err
+			}
+			order, err := q.Order(cmd.Context(), &markettypes.QueryOrderRequest{Id: id}) // lease id == order id
+			if err != nil {
+				return err
+			}
+			check := compareResult(lease.Lease.Result, order.Order.Spec.ManifestHash, files, r.Hash)
+			out := map[string]any{"result": r, "on_chain": lease.Lease.Result, "check": check}
+			line := fmt.Sprintf("lease %d: %s: %d file(s), recomputed hash %x, on chain %x", id, check.Verdict, len(files), []byte(check.Recomputed), []byte(check.OnChain))
+			if r := lease.Lease.Result; r != nil {
+				line += fmt.Sprintf(" (result %d of the lease, height %d)", r.Submission, r.Height)
+			}
+			if check.Reason != "" {
+				line += " (" + check.Reason + ")"
+			}
+			if err := printResult(cmd, cctx, out, line); err != nil {
+				return err
+			}
+			if check.Verdict != VerdictMatch {
+				cmd.SilenceUsage = true
+				return fmt.Errorf("lease %d: %s: %s", id, check.Verdict, check.Reason)
+			}
+			return nil
 		},
 	}
 	results.Flags().String("download", "", "directory to download the result files into")

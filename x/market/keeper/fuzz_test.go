@@ -296,7 +296,7 @@ func runMarketProgram(t *testing.T, data []byte) {
 			_, err = e.msg.CloseLease(ctx, msg)
 		case mOpSubmitResult:
 			msg := &types.MsgSubmitResult{Provider: pickAddr(), LeaseId: pickID(), ResultHash: hash(),
-				Location: []string{"", "s3://out", strings.Repeat("l", 257)}[r.u8()%3], Signature: make([]byte, int(r.u8())*3)}
+				Location: []string{"", "s3://out", strings.Repeat("l", 257)}[r.u8()%3], ManifestHash: [][]byte{nil, manifest[:], hash()}[r.u8()%3]}
 			what = fmt.Sprintf("submit result %+v", msg)
 			_, err = e.msg.SubmitResult(ctx, msg)
 		case mOpUpdateParams:

@@ -25,7 +25,12 @@ func populate(f *fixture) {
 	f.leased(tenantA, provA, "GPU-A1", "GPU-A2")
 	closed, _ := f.leased(tenantB, provB, "GPU-B1")
 	_, err = f.msg.SubmitResult(f.ctx, &types.MsgSubmitResult{
-		Provider: f.s(provB), LeaseId: closed, ResultHash: manifest[:], Location: "loc", Signature: []byte{1},
+		Provider: f.s(provB), LeaseId: closed, ResultHash: manifest[:], Location: "loc", ManifestHash: manifest[:],
+	})
+	require.NoError(f.t, err)
+	// A second result supersedes the first: both travel through genesis.
+	_, err = f.msg.SubmitResult(f.ctx, &types.MsgSubmitResult{
+		Provider: f.s(provB), LeaseId: closed, ResultHash: manifest[:], Location: "loc2", ManifestHash: manifest[:],
 	})
 	require.NoError(f.t, err)
 	_, err = f.msg.CloseLease(f.ctx, &types.MsgCloseLease{Sender: f.s(provB), LeaseId: closed})

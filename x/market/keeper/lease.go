@@ -1,9 +1,11 @@
 package keeper
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -324,9 +326,14 @@ func (k Keeper) DockGPU(ctx context.Context, provider sdk.AccAddress, uuid strin
 	})
 }
 
-// SubmitResult records the provider's result receipt on its lease, once. The
-// lease may be active or already closed (a job can finish in the block its
-// lease ends). msg must have passed msg.Validate(params).
+// SubmitResult records the provider's result receipt on its lease. The
+// first result may come while the lease is active or after it closed (a job
+// can finish in the block its lease ends); while the lease is active a later
+// one supersedes it, up to MaxResultSubmissions in all, so a result posted
+// before the job ran (a stolen hot key) does not stand for good: the honest
+// sidecar replaces it. The superseded receipts stay on the lease (bounded by
+// the same cap) and every submission emits EventResultSubmitted. The
+// manifest hash must be the order's. msg must have passed msg.Validate(params).
 func (k Keeper) SubmitResult(ctx context.Context, provider sdk.AccAddress, msg *types.MsgSubmitResult) error {
 	lease, err := k.GetLease(ctx, msg.LeaseId)
 	if err != nil {
@@ -335,25 +342,49 @@ func (k Keeper) SubmitResult(ctx context.Context, provider sdk.AccAddress, msg *
 	if err := k.checkOwner("lease provider", lease.Provider, provider); err != nil {
 		return err
 	}
-	if lease.Result != nil {
-		return errorsmod.Wrapf(types.ErrResultAlreadySubmitted, "lease %d at height %d", lease.Id, lease.Result.Height)
+	order, err := k.GetOrder(ctx, lease.Id) // lease id == order id
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(msg.ManifestHash, order.Spec.ManifestHash) {
+		return errorsmod.Wrapf(types.ErrManifestMismatch, "lease %d: order manifest %x, result names %x", lease.Id, order.Spec.ManifestHash, msg.ManifestHash)
 	}
 	prev := lease
+	submission := uint32(1)
+	var superseded []byte
+	if old := lease.Result; old != nil {
+		if lease.State != types.LeaseStateActive {
+			return errorsmod.Wrapf(types.ErrResultAlreadySubmitted, "lease %d is %s: its result of height %d is final", lease.Id, lease.State, old.Height)
+		}
+		if bytes.Equal(old.ResultHash, msg.ResultHash) && old.Location == msg.Location {
+			return errorsmod.Wrapf(types.ErrResultAlreadySubmitted, "lease %d already has this result (height %d)", lease.Id, old.Height)
+		}
+		submission = max(old.Submission, uint32(len(lease.SupersededResults))+1) + 1
+		if submission > types.MaxResultSubmissions {
+			return errorsmod.Wrapf(types.ErrTooManyResults, "lease %d has %d results, at most %d", lease.Id, submission-1, types.MaxResultSubmissions)
+		}
+		lease.SupersededResults = append(slices.Clone(lease.SupersededResults), *old)
+		superseded = old.ResultHash
+	}
 	lease.Result = &types.LeaseResult{
-		ResultHash: msg.ResultHash,
-		Location:   msg.Location,
-		Signature:  msg.Signature,
-		Height:     blockHeight(ctx),
+		ResultHash:   msg.ResultHash,
+		Location:     msg.Location,
+		Height:       blockHeight(ctx),
+		ManifestHash: msg.ManifestHash,
+		Submission:   submission,
 	}
 	if err := k.setLease(ctx, &prev, lease); err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventResultSubmitted{
-		LeaseId:    lease.Id,
-		Provider:   lease.Provider,
-		Tenant:     lease.Tenant,
-		ResultHash: msg.ResultHash,
-		Location:   msg.Location,
+		LeaseId:        lease.Id,
+		Provider:       lease.Provider,
+		Tenant:         lease.Tenant,
+		ResultHash:     msg.ResultHash,
+		Location:       msg.Location,
+		ManifestHash:   msg.ManifestHash,
+		Submission:     submission,
+		SupersededHash: superseded,
 	})
 }
 

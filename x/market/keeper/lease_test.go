@@ -2,6 +2,7 @@ package keeper_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"strings"
 	"testing"
 
@@ -199,7 +200,7 @@ func TestSubmitResult(t *testing.T) {
 	msg := func(sender sdk.AccAddress) *types.MsgSubmitResult {
 		return &types.MsgSubmitResult{
 			Provider: f.s(sender), LeaseId: leaseID, ResultHash: hash,
-			Location: "https://gpu1.example.com/results/1", Signature: bytes.Repeat([]byte{1}, 64),
+			Location: "https://gpu1.example.com/results/1", ManifestHash: manifest[:],
 		}
 	}
 	submit := func(m *types.MsgSubmitResult) func() error {
@@ -210,6 +211,8 @@ func TestSubmitResult(t *testing.T) {
 		mut(m)
 		return m
 	}
+	// Issue 15 item 5: a result from anyone but the lease's provider is
+	// refused (the tenant, another provider).
 	f.failsWithoutMovingCoins(types.ErrUnauthorized, submit(msg(tenantA)))
 	f.failsWithoutMovingCoins(types.ErrUnauthorized, submit(msg(provB)))
 	f.failsWithoutMovingCoins(types.ErrLeaseNotFound, submit(bad(func(m *types.MsgSubmitResult) { m.LeaseId = 9 })))
@@ -217,20 +220,94 @@ func TestSubmitResult(t *testing.T) {
 	f.failsWithoutMovingCoins(types.ErrInvalidResult, submit(bad(func(m *types.MsgSubmitResult) { m.ResultHash = make([]byte, 32) })))
 	f.failsWithoutMovingCoins(types.ErrInvalidResult, submit(bad(func(m *types.MsgSubmitResult) { m.Location = "" })))
 	f.failsWithoutMovingCoins(types.ErrStringTooLong, submit(bad(func(m *types.MsgSubmitResult) { m.Location = strings.Repeat("l", 257) })))
-	f.failsWithoutMovingCoins(types.ErrInvalidResult, submit(bad(func(m *types.MsgSubmitResult) { m.Signature = nil })))
-	f.failsWithoutMovingCoins(types.ErrInvalidResult, submit(bad(func(m *types.MsgSubmitResult) { m.Signature = make([]byte, types.MaxSignatureLen+1) })))
+	f.failsWithoutMovingCoins(types.ErrInvalidResult, submit(bad(func(m *types.MsgSubmitResult) { m.ManifestHash = nil })))
+	f.failsWithoutMovingCoins(types.ErrInvalidResult, submit(bad(func(m *types.MsgSubmitResult) { m.ManifestHash = manifest[:31] })))
+	// Issue 15 item 5: the receipt is bound to the order's manifest: a result
+	// for another manifest (another job) is refused. The old code had no
+	// manifest hash in the receipt at all.
+	other := sha256.Sum256([]byte("another job"))
+	f.failsWithoutMovingCoins(types.ErrManifestMismatch, submit(bad(func(m *types.MsgSubmitResult) { m.ManifestHash = other[:] })))
+	require.Nil(t, f.lease(leaseID).Result)
 
 	f.setHeight(startH + 3)
 	require.NoError(t, submit(msg(provA))())
 	r := f.lease(leaseID).Result
 	require.NotNil(t, r)
 	require.Equal(t, hash, r.ResultHash)
+	require.Equal(t, manifest[:], r.ManifestHash)
 	require.Equal(t, startH+3, r.Height)
+	require.Equal(t, uint32(1), r.Submission)
 	f.requireEvent("EventResultSubmitted")
 
+	// The same result again is refused (it would only burn a submission).
 	f.failsWithoutMovingCoins(types.ErrResultAlreadySubmitted, submit(msg(provA)))
 }
 
+// TestSubmitResultPoisonedResultIsSuperseded reproduces issue 15 item 5's
+// poisoning: a stolen hot key posts a result before the job ran. The old
+// chain kept the first result for good (ErrResultAlreadySubmitted for the
+// honest one); now the provider supersedes it while the lease is active, the
+// bogus receipt stays visible in superseded_results, each submission emits
+// an event, and the number of submissions (so the stored history) is
+// bounded.
+func TestSubmitResultPoisonedResultIsSuperseded(t *testing.T) {
+	f := setup(t)
+	leaseID, _ := f.leased(tenantA, provA, "GPU-A0")
+	result := func(b byte, loc string) *types.MsgSubmitResult {
+		return &types.MsgSubmitResult{Provider: f.s(provA), LeaseId: leaseID, ResultHash: bytes.Repeat([]byte{b}, 32),
+			Location: loc, ManifestHash: manifest[:]}
+	}
+	// The attacker, one block into the lease.
+	f.setHeight(startH + 1)
+	_, err := f.msg.SubmitResult(f.ctx, result(0xba, "https://evil.example/out"))
+	require.NoError(t, err)
+
+	// The honest sidecar, once the job ran.
+	f.setHeight(startH + 50)
+	_, err = f.msg.SubmitResult(f.ctx, result(0x11, "https://gpu1.example.com/results/1"))
+	require.NoError(t, err)
+	l := f.lease(leaseID)
+	require.Equal(t, bytes.Repeat([]byte{0x11}, 32), l.Result.ResultHash, "the latest result wins")
+	require.Equal(t, uint32(2), l.Result.Submission)
+	require.Equal(t, startH+50, l.Result.Height)
+	require.Len(t, l.SupersededResults, 1)
+	require.Equal(t, bytes.Repeat([]byte{0xba}, 32), l.SupersededResults[0].ResultHash, "the bogus receipt stays visible")
+	require.Equal(t, startH+1, l.SupersededResults[0].Height)
+	var ev *types.EventResultSubmitted
+	for _, e := range f.ctx.EventManager().ABCIEvents() {
+		if msg, err := sdk.ParseTypedEvent(e); err == nil {
+			if e, ok := msg.(*types.EventResultSubmitted); ok {
+				ev = e
+			}
+		}
+	}
+	require.NotNil(t, ev)
+	require.Equal(t, uint32(2), ev.Submission)
+	require.Equal(t, bytes.Repeat([]byte{0xba}, 32), ev.SupersededHash)
+	require.Equal(t, manifest[:], ev.ManifestHash)
+
+	// Bounded: MaxResultSubmissions in all, then ErrTooManyResults.
+	for i := 3; i <= types.MaxResultSubmissions; i++ {
+		_, err = f.msg.SubmitResult(f.ctx, result(byte(0x20+i), "https://gpu1.example.com/results/1"))
+		require.NoError(t, err)
+	}
+	f.failsWithoutMovingCoins(types.ErrTooManyResults, func() error {
+		_, err := f.msg.SubmitResult(f.ctx, result(0x99, "https://gpu1.example.com/results/1"))
+		return err
+	})
+	l = f.lease(leaseID)
+	require.Len(t, l.SupersededResults, types.MaxResultSubmissions-1)
+	require.Equal(t, uint32(types.MaxResultSubmissions), l.Result.Submission)
+
+	// The lease and its results survive a genesis round trip.
+	gs, err := f.k.ExportGenesis(f.ctx)
+	require.NoError(t, err)
+	require.NoError(t, gs.Validate())
+}
+
+// TestSubmitResultOnClosedLease: a job may finish in the block its lease
+// ends, so the first result is accepted after the close; once the lease is
+// closed that result is final (no supersede).
 func TestSubmitResultOnClosedLease(t *testing.T) {
 	f := setup(t)
 	leaseID, _ := f.leased(tenantA, provA, "GPU-A0")
@@ -238,9 +315,17 @@ func TestSubmitResultOnClosedLease(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.msg.SubmitResult(f.ctx, &types.MsgSubmitResult{
 		Provider: f.s(provA), LeaseId: leaseID, ResultHash: bytes.Repeat([]byte{9}, 32),
-		Location: "s3://bucket/out", Signature: []byte{1, 2, 3},
+		Location: "s3://bucket/out", ManifestHash: manifest[:],
 	})
 	require.NoError(t, err)
+	f.failsWithoutMovingCoins(types.ErrResultAlreadySubmitted, func() error {
+		_, err := f.msg.SubmitResult(f.ctx, &types.MsgSubmitResult{
+			Provider: f.s(provA), LeaseId: leaseID, ResultHash: bytes.Repeat([]byte{8}, 32),
+			Location: "s3://bucket/out", ManifestHash: manifest[:],
+		})
+		return err
+	})
+	require.Equal(t, bytes.Repeat([]byte{9}, 32), f.lease(leaseID).Result.ResultHash)
 }
 
 func TestCloseProviderLeases(t *testing.T) {

@@ -80,10 +80,10 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "lease_id"}},
 				},
 				{
-					RpcMethod: "SubmitResult", Use: "submit-result <lease-id> <result-hash> <location> <signature>",
-					Short: "Record the provider's result receipt on a lease (hash and signature in base64)",
+					RpcMethod: "SubmitResult", Use: "submit-result <lease-id> <result-hash> <location> <manifest-hash>",
+					Short: "Record (or, while the lease is active, supersede) the provider's result receipt on a lease (hashes in base64)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{
-						{ProtoField: "lease_id"}, {ProtoField: "result_hash"}, {ProtoField: "location"}, {ProtoField: "signature"},
+						{ProtoField: "lease_id"}, {ProtoField: "result_hash"}, {ProtoField: "location"}, {ProtoField: "manifest_hash"},
 					},
 				},
 				{

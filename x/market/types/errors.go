@@ -37,4 +37,9 @@ var (
 	// ErrGPUNotVerified: the order requires GPUs that passed a
 	// proof-of-compute challenge recently (verified_within_blocks).
 	ErrGPUNotVerified = errorsmod.Register(ModuleName, 30, "gpu not verified recently enough")
+	// ErrManifestMismatch: a result names a manifest hash other than its
+	// lease's order's.
+	ErrManifestMismatch = errorsmod.Register(ModuleName, 31, "manifest hash does not match the order")
+	// ErrTooManyResults: the lease already has MaxResultSubmissions results.
+	ErrTooManyResults = errorsmod.Register(ModuleName, 32, "lease has the maximum number of results")
 )

@@ -207,7 +207,7 @@ func assertAccepted(t *testing.T, m fuzzMsg, p types.Params) {
 	case *types.MsgSubmitResult:
 		signer(m.Provider)
 		if m.LeaseId == 0 || len(m.ResultHash) != types.HashLen || bytes.Equal(m.ResultHash, make([]byte, types.HashLen)) ||
-			m.Location == "" || len(m.Signature) == 0 || len(m.Signature) > types.MaxSignatureLen {
+			m.Location == "" || len(m.ManifestHash) != types.HashLen {
 			t.Fatalf("result accepted: %+v", m)
 		}
 		assertLen(t, "location", m.Location, p)
@@ -258,7 +258,7 @@ func fuzzSeeds(t testing.TB) map[string][]any {
 		Deposit:          coin(2_000_000),
 	}
 	bid := &types.MsgCreateBid{Provider: prov, OrderId: 1, Price: coin(90), Deposit: coin(500_000), GpuUuids: []string{"GPU-A0", "GPU-A1"}}
-	result := &types.MsgSubmitResult{Provider: prov, LeaseId: 1, ResultHash: hash[:], Location: "s3://bucket/out", Signature: []byte{1, 2, 3}}
+	result := &types.MsgSubmitResult{Provider: prov, LeaseId: 1, ResultHash: hash[:], Location: "s3://bucket/out", ManifestHash: hash[:]}
 
 	badOrder := *order
 	badOrder.Deposit = coin(999_999) // below the minimum

@@ -97,6 +97,10 @@ func (gs GenesisState) Validate() error {
 		if l.Tenant != o.Tenant || l.Provider != b.Provider {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d tenant or provider differ from its order and bid", l.Id)
 		}
+		if len(l.SupersededResults) >= MaxResultSubmissions || (len(l.SupersededResults) > 0 && l.Result == nil) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d has %d superseded results (at most %d, and only beside a result)",
+				l.Id, len(l.SupersededResults), MaxResultSubmissions-1)
+		}
 		switch l.State {
 		case LeaseStateActive:
 			for _, u := range l.GpuUuids {

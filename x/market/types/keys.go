@@ -57,8 +57,11 @@ const (
 	MaxOrderAttributes = 32
 	// HashLen is the length of manifest and result hashes (SHA-256).
 	HashLen = 32
-	// MaxSignatureLen is the longest result signature accepted.
-	MaxSignatureLen = 512
+	// MaxResultSubmissions is how many results a provider may submit for
+	// one lease: the latest supersedes the earlier ones while the lease is
+	// active, so a result posted early (e.g. by a stolen hot key) does not
+	// stand for good, while the lease's stored history stays bounded.
+	MaxResultSubmissions = 4
 	// MaxReputation is the highest reputation, in basis points.
 	MaxReputation = 10_000
 	// MaxBlocksParam bounds order_ttl_blocks and max_lease_blocks so that

@@ -162,8 +162,8 @@ func (m *MsgSubmitResult) Validate(p Params) error {
 	if err := checkLen("location", m.Location, p.MaxStringLen); err != nil {
 		return err
 	}
-	if len(m.Signature) == 0 || len(m.Signature) > MaxSignatureLen {
-		return errorsmod.Wrapf(ErrInvalidResult, "signature must be 1 to %d bytes, got %d", MaxSignatureLen, len(m.Signature))
+	if len(m.ManifestHash) != HashLen {
+		return errorsmod.Wrapf(ErrInvalidResult, "manifest_hash must be %d bytes, got %d", HashLen, len(m.ManifestHash))
 	}
 	return nil
 }

@@ -210,7 +210,7 @@ export const aminoSchema: Readonly<Record<string, AminoMessage>> = {
       { name: "lease_id", prop: "leaseId", kind: "uint64", repeated: false, dontOmitEmpty: false },
       { name: "result_hash", prop: "resultHash", kind: "bytes", repeated: false, dontOmitEmpty: false },
       { name: "location", prop: "location", kind: "string", repeated: false, dontOmitEmpty: false },
-      { name: "signature", prop: "signature", kind: "bytes", repeated: false, dontOmitEmpty: false },
+      { name: "manifest_hash", prop: "manifestHash", kind: "bytes", repeated: false, dontOmitEmpty: false },
     ],
   },
   "crucible.market.v1.MsgUpdateParams": {

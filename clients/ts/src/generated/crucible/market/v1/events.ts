@@ -240,7 +240,22 @@ export interface EventResultSubmitted {
     | Uint8Array
     | undefined;
   /** location is where the tenant can fetch the output. */
-  location?: string | undefined;
+  location?:
+    | string
+    | undefined;
+  /** manifest_hash is the order's manifest hash the result is for. */
+  manifestHash?:
+    | Uint8Array
+    | undefined;
+  /** submission numbers the lease's results from 1. */
+  submission?:
+    | number
+    | undefined;
+  /**
+   * superseded_hash is the result_hash this result replaced (empty for the
+   * first).
+   */
+  supersededHash?: Uint8Array | undefined;
 }
 
 /**
@@ -1480,7 +1495,16 @@ export const EventLeaseDocked: MessageFns<EventLeaseDocked> = {
 };
 
 function createBaseEventResultSubmitted(): EventResultSubmitted {
-  return { leaseId: 0n, provider: "", tenant: "", resultHash: new Uint8Array(0), location: "" };
+  return {
+    leaseId: 0n,
+    provider: "",
+    tenant: "",
+    resultHash: new Uint8Array(0),
+    location: "",
+    manifestHash: new Uint8Array(0),
+    submission: 0,
+    supersededHash: new Uint8Array(0),
+  };
 }
 
 export const EventResultSubmitted: MessageFns<EventResultSubmitted> = {
@@ -1502,6 +1526,15 @@ export const EventResultSubmitted: MessageFns<EventResultSubmitted> = {
     }
     if (message.location !== undefined && message.location !== "") {
       writer.uint32(42).string(message.location);
+    }
+    if (message.manifestHash !== undefined && message.manifestHash.length !== 0) {
+      writer.uint32(50).bytes(message.manifestHash);
+    }
+    if (message.submission !== undefined && message.submission !== 0) {
+      writer.uint32(56).uint32(message.submission);
+    }
+    if (message.supersededHash !== undefined && message.supersededHash.length !== 0) {
+      writer.uint32(66).bytes(message.supersededHash);
     }
     return writer;
   },
@@ -1559,6 +1592,30 @@ export const EventResultSubmitted: MessageFns<EventResultSubmitted> = {
             message.location = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.manifestHash = reader.bytes();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.submission = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.supersededHash = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1582,6 +1639,17 @@ export const EventResultSubmitted: MessageFns<EventResultSubmitted> = {
         ? bytesFromBase64(object.result_hash)
         : new Uint8Array(0),
       location: isSet(object.location) ? globalThis.String(object.location) : "",
+      manifestHash: isSet(object.manifestHash)
+        ? bytesFromBase64(object.manifestHash)
+        : isSet(object.manifest_hash)
+        ? bytesFromBase64(object.manifest_hash)
+        : new Uint8Array(0),
+      submission: isSet(object.submission) ? globalThis.Number(object.submission) : 0,
+      supersededHash: isSet(object.supersededHash)
+        ? bytesFromBase64(object.supersededHash)
+        : isSet(object.superseded_hash)
+        ? bytesFromBase64(object.superseded_hash)
+        : new Uint8Array(0),
     };
   },
 
@@ -1602,6 +1670,15 @@ export const EventResultSubmitted: MessageFns<EventResultSubmitted> = {
     if (message.location !== undefined && message.location !== "") {
       obj.location = message.location;
     }
+    if (message.manifestHash !== undefined && message.manifestHash.length !== 0) {
+      obj.manifestHash = base64FromBytes(message.manifestHash);
+    }
+    if (message.submission !== undefined && message.submission !== 0) {
+      obj.submission = Math.round(message.submission);
+    }
+    if (message.supersededHash !== undefined && message.supersededHash.length !== 0) {
+      obj.supersededHash = base64FromBytes(message.supersededHash);
+    }
     return obj;
   },
 
@@ -1615,6 +1692,9 @@ export const EventResultSubmitted: MessageFns<EventResultSubmitted> = {
     message.tenant = object.tenant ?? "";
     message.resultHash = object.resultHash ?? new Uint8Array(0);
     message.location = object.location ?? "";
+    message.manifestHash = object.manifestHash ?? new Uint8Array(0);
+    message.submission = object.submission ?? 0;
+    message.supersededHash = object.supersededHash ?? new Uint8Array(0);
     return message;
   },
 };

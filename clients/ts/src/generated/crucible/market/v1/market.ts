@@ -433,7 +433,13 @@ export interface Bid {
   createdHeight?: bigint | undefined;
 }
 
-/** LeaseResult is the provider's signed receipt for a lease's output. */
+/**
+ * LeaseResult is the provider's result receipt for a lease's output. It is
+ * bound to the chain (the tx that carried it was signed for this chain id),
+ * to the provider (the tx's signer, directly or through an x/authz grant the
+ * provider made), to the lease and to the order's manifest (checked equal on
+ * submission). There is no separate signature: see x/market/README.md.
+ */
 export interface LeaseResult {
   /** result_hash is the SHA-256 (32 bytes) of the job's output. */
   resultHash?:
@@ -446,16 +452,23 @@ export interface LeaseResult {
   location?:
     | string
     | undefined;
+  /** height is the block height at which the result was submitted. */
+  height?:
+    | bigint
+    | undefined;
   /**
-   * signature is the provider's signature over the lease id and result_hash,
-   * made with the key that signed MsgSubmitResult, so the tenant holds a receipt
-   * the provider cannot deny.
+   * manifest_hash is the order's manifest hash the provider says it ran (the
+   * chain refuses any other).
    */
-  signature?:
+  manifestHash?:
     | Uint8Array
     | undefined;
-  /** height is the block height at which the result was submitted. */
-  height?: bigint | undefined;
+  /**
+   * submission numbers the lease's results from 1; a later one supersedes an
+   * earlier one (at most MaxResultSubmissions, only while the lease is
+   * active).
+   */
+  submission?: number | undefined;
 }
 
 /**
@@ -516,8 +529,18 @@ export interface Lease {
   closedHeight?:
     | bigint
     | undefined;
-  /** result is the provider's result receipt; empty until MsgSubmitResult. */
-  result?: LeaseResult | undefined;
+  /**
+   * result is the provider's latest result receipt; empty until
+   * MsgSubmitResult.
+   */
+  result?:
+    | LeaseResult
+    | undefined;
+  /**
+   * superseded_results are the earlier receipts that later ones replaced,
+   * oldest first (at most MaxResultSubmissions - 1).
+   */
+  supersededResults?: LeaseResult[] | undefined;
 }
 
 function createBaseGPUSpec(): GPUSpec {
@@ -1336,7 +1359,7 @@ export const Bid: MessageFns<Bid> = {
 };
 
 function createBaseLeaseResult(): LeaseResult {
-  return { resultHash: new Uint8Array(0), location: "", signature: new Uint8Array(0), height: 0n };
+  return { resultHash: new Uint8Array(0), location: "", height: 0n, manifestHash: new Uint8Array(0), submission: 0 };
 }
 
 export const LeaseResult: MessageFns<LeaseResult> = {
@@ -1347,14 +1370,17 @@ export const LeaseResult: MessageFns<LeaseResult> = {
     if (message.location !== undefined && message.location !== "") {
       writer.uint32(18).string(message.location);
     }
-    if (message.signature !== undefined && message.signature.length !== 0) {
-      writer.uint32(26).bytes(message.signature);
-    }
     if (message.height !== undefined && message.height !== 0n) {
       if (BigInt.asIntN(64, message.height) !== message.height) {
         throw new globalThis.Error("value provided for field message.height of type int64 too large");
       }
       writer.uint32(32).int64(message.height);
+    }
+    if (message.manifestHash !== undefined && message.manifestHash.length !== 0) {
+      writer.uint32(42).bytes(message.manifestHash);
+    }
+    if (message.submission !== undefined && message.submission !== 0) {
+      writer.uint32(48).uint32(message.submission);
     }
     return writer;
   },
@@ -1388,20 +1414,28 @@ export const LeaseResult: MessageFns<LeaseResult> = {
             message.location = reader.string();
             continue;
           }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.signature = reader.bytes();
-            continue;
-          }
           case 4: {
             if (tag !== 32) {
               break;
             }
 
             message.height = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.manifestHash = reader.bytes();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.submission = reader.uint32();
             continue;
           }
         }
@@ -1424,8 +1458,13 @@ export const LeaseResult: MessageFns<LeaseResult> = {
         ? bytesFromBase64(object.result_hash)
         : new Uint8Array(0),
       location: isSet(object.location) ? globalThis.String(object.location) : "",
-      signature: isSet(object.signature) ? bytesFromBase64(object.signature) : new Uint8Array(0),
       height: isSet(object.height) ? BigInt(object.height) : 0n,
+      manifestHash: isSet(object.manifestHash)
+        ? bytesFromBase64(object.manifestHash)
+        : isSet(object.manifest_hash)
+        ? bytesFromBase64(object.manifest_hash)
+        : new Uint8Array(0),
+      submission: isSet(object.submission) ? globalThis.Number(object.submission) : 0,
     };
   },
 
@@ -1437,11 +1476,14 @@ export const LeaseResult: MessageFns<LeaseResult> = {
     if (message.location !== undefined && message.location !== "") {
       obj.location = message.location;
     }
-    if (message.signature !== undefined && message.signature.length !== 0) {
-      obj.signature = base64FromBytes(message.signature);
-    }
     if (message.height !== undefined && message.height !== 0n) {
       obj.height = message.height.toString();
+    }
+    if (message.manifestHash !== undefined && message.manifestHash.length !== 0) {
+      obj.manifestHash = base64FromBytes(message.manifestHash);
+    }
+    if (message.submission !== undefined && message.submission !== 0) {
+      obj.submission = Math.round(message.submission);
     }
     return obj;
   },
@@ -1453,8 +1495,9 @@ export const LeaseResult: MessageFns<LeaseResult> = {
     const message = createBaseLeaseResult();
     message.resultHash = object.resultHash ?? new Uint8Array(0);
     message.location = object.location ?? "";
-    message.signature = object.signature ?? new Uint8Array(0);
     message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.manifestHash = object.manifestHash ?? new Uint8Array(0);
+    message.submission = object.submission ?? 0;
     return message;
   },
 };
@@ -1473,6 +1516,7 @@ function createBaseLease(): Lease {
     closeReason: 0,
     closedHeight: 0n,
     result: undefined,
+    supersededResults: [],
   };
 }
 
@@ -1530,6 +1574,11 @@ export const Lease: MessageFns<Lease> = {
     }
     if (message.result !== undefined) {
       LeaseResult.encode(message.result, writer.uint32(98).fork()).join();
+    }
+    if (message.supersededResults !== undefined && message.supersededResults.length !== 0) {
+      for (const v of message.supersededResults) {
+        LeaseResult.encode(v!, writer.uint32(106).fork()).join();
+      }
     }
     return writer;
   },
@@ -1646,6 +1695,17 @@ export const Lease: MessageFns<Lease> = {
             message.result = LeaseResult.decode(reader, reader.uint32());
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            const el = LeaseResult.decode(reader, reader.uint32());
+            if (el !== undefined) {
+              message.supersededResults!.push(el);
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1692,6 +1752,11 @@ export const Lease: MessageFns<Lease> = {
         ? BigInt(object.closed_height)
         : 0n,
       result: isSet(object.result) ? LeaseResult.fromJSON(object.result) : undefined,
+      supersededResults: globalThis.Array.isArray(object?.supersededResults)
+        ? object.supersededResults.map((e: any) => LeaseResult.fromJSON(e))
+        : globalThis.Array.isArray(object?.superseded_results)
+        ? object.superseded_results.map((e: any) => LeaseResult.fromJSON(e))
+        : [],
     };
   },
 
@@ -1733,6 +1798,9 @@ export const Lease: MessageFns<Lease> = {
     if (message.result !== undefined) {
       obj.result = LeaseResult.toJSON(message.result);
     }
+    if (message.supersededResults?.length) {
+      obj.supersededResults = message.supersededResults.map((e) => LeaseResult.toJSON(e));
+    }
     return obj;
   },
 
@@ -1759,6 +1827,7 @@ export const Lease: MessageFns<Lease> = {
     message.result = (object.result !== undefined && object.result !== null)
       ? LeaseResult.fromPartial(object.result)
       : undefined;
+    message.supersededResults = object.supersededResults?.map((e) => LeaseResult.fromPartial(e)) || [];
     return message;
   },
 };

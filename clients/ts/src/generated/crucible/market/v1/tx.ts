@@ -140,7 +140,13 @@ export interface MsgCloseLease {
 export interface MsgCloseLeaseResponse {
 }
 
-/** MsgSubmitResult records a provider's signed result receipt on a lease. */
+/**
+ * MsgSubmitResult records a provider's result receipt on a lease. The tx
+ * signature is the receipt's signature: it binds the chain id and the signer,
+ * which must be the lease's provider (directly or through an x/authz grant the
+ * provider made). While the lease is active a later result supersedes the
+ * earlier one (at most MaxResultSubmissions per lease).
+ */
 export interface MsgSubmitResult {
   /** provider is the lease's provider. */
   provider?:
@@ -158,8 +164,11 @@ export interface MsgSubmitResult {
   location?:
     | string
     | undefined;
-  /** signature is the provider's signature over the lease id and result_hash. */
-  signature?: Uint8Array | undefined;
+  /**
+   * manifest_hash is the SHA-256 of the manifest the job ran; it must equal
+   * the lease's order's manifest_hash.
+   */
+  manifestHash?: Uint8Array | undefined;
 }
 
 /** MsgSubmitResultResponse is the Msg/SubmitResult response type. */
@@ -1203,7 +1212,7 @@ export const MsgCloseLeaseResponse: MessageFns<MsgCloseLeaseResponse> = {
 };
 
 function createBaseMsgSubmitResult(): MsgSubmitResult {
-  return { provider: "", leaseId: 0n, resultHash: new Uint8Array(0), location: "", signature: new Uint8Array(0) };
+  return { provider: "", leaseId: 0n, resultHash: new Uint8Array(0), location: "", manifestHash: new Uint8Array(0) };
 }
 
 export const MsgSubmitResult: MessageFns<MsgSubmitResult> = {
@@ -1223,8 +1232,8 @@ export const MsgSubmitResult: MessageFns<MsgSubmitResult> = {
     if (message.location !== undefined && message.location !== "") {
       writer.uint32(34).string(message.location);
     }
-    if (message.signature !== undefined && message.signature.length !== 0) {
-      writer.uint32(42).bytes(message.signature);
+    if (message.manifestHash !== undefined && message.manifestHash.length !== 0) {
+      writer.uint32(50).bytes(message.manifestHash);
     }
     return writer;
   },
@@ -1274,12 +1283,12 @@ export const MsgSubmitResult: MessageFns<MsgSubmitResult> = {
             message.location = reader.string();
             continue;
           }
-          case 5: {
-            if (tag !== 42) {
+          case 6: {
+            if (tag !== 50) {
               break;
             }
 
-            message.signature = reader.bytes();
+            message.manifestHash = reader.bytes();
             continue;
           }
         }
@@ -1304,7 +1313,11 @@ export const MsgSubmitResult: MessageFns<MsgSubmitResult> = {
         ? bytesFromBase64(object.result_hash)
         : new Uint8Array(0),
       location: isSet(object.location) ? globalThis.String(object.location) : "",
-      signature: isSet(object.signature) ? bytesFromBase64(object.signature) : new Uint8Array(0),
+      manifestHash: isSet(object.manifestHash)
+        ? bytesFromBase64(object.manifestHash)
+        : isSet(object.manifest_hash)
+        ? bytesFromBase64(object.manifest_hash)
+        : new Uint8Array(0),
     };
   },
 
@@ -1322,8 +1335,8 @@ export const MsgSubmitResult: MessageFns<MsgSubmitResult> = {
     if (message.location !== undefined && message.location !== "") {
       obj.location = message.location;
     }
-    if (message.signature !== undefined && message.signature.length !== 0) {
-      obj.signature = base64FromBytes(message.signature);
+    if (message.manifestHash !== undefined && message.manifestHash.length !== 0) {
+      obj.manifestHash = base64FromBytes(message.manifestHash);
     }
     return obj;
   },
@@ -1337,7 +1350,7 @@ export const MsgSubmitResult: MessageFns<MsgSubmitResult> = {
     message.leaseId = (object.leaseId !== undefined && object.leaseId !== null) ? BigInt(object.leaseId) : 0n;
     message.resultHash = object.resultHash ?? new Uint8Array(0);
     message.location = object.location ?? "";
-    message.signature = object.signature ?? new Uint8Array(0);
+    message.manifestHash = object.manifestHash ?? new Uint8Array(0);
     return message;
   },
 };
