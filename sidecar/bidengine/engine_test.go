@@ -222,7 +222,7 @@ func TestEngineBidsOnceRestartsAndHandsOverLeases(t *testing.T) {
 	e1 := startEngine(t, c, owner, provider, inv, m, leases)
 
 	// No bid on a non-matching order nor on one whose max price is below ours.
-	a100, err := chaintest.CreateOrder(ctx, tenant, chaintest.Spec("A100", 1), 5000)
+	a100, err := chaintest.CreateOrder(ctx, tenant, chaintest.Spec("a100", 1), 5000)
 	if err != nil {
 		t.Fatal(err)
 	}
