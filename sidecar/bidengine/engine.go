@@ -343,6 +343,11 @@ func (e *Engine) onEvent(ctx context.Context, st *state, ev chain.Event, wg *syn
 			delete(st.bids, ev.OrderID)
 			e.logger.Info("bid closed", "bid", ev.BidID, "order", ev.OrderID, "state", ev.State, "height", ev.EventHeight())
 		}
+		if ev.State == markettypes.BidStateDisplaced {
+			// A better bid took its place on a full book: bidding again at
+			// the same price now would be refused.
+			st.retryAt[ev.OrderID] = ev.EventHeight() + e.cfg.RetryBlocks
+		}
 	case chain.LeaseCreated:
 		l := ev.Lease
 		e.orderGone(st, l.Id) // the lease id is the order id; the order is MATCHED
