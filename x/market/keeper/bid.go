@@ -15,7 +15,10 @@ import (
 
 // CreateBid places provider's bid on an open order. msg must have passed
 // msg.Validate(params). Every check runs before the deposit moves into the
-// market module account.
+// market module account. On a full book (max_bids_per_order open bids) the
+// bid must outrank the worst open bid (types.BidOutranks), which it
+// displaces: that bid's deposit is returned and the bid deleted
+// (EventBidClosed, state DISPLACED).
 func (k Keeper) CreateBid(ctx context.Context, provider sdk.AccAddress, msg *types.MsgCreateBid) (uint64, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
