@@ -44,7 +44,8 @@ func (k Keeper) markClosed(ctx context.Context, o *types.Order) error {
 //
 // Each step runs in a cached context: one that fails is logged and left out
 // of the queue, in state, so one bad entry neither halts the chain nor
-// blocks the queue.
+// blocks the queue; pruning then stops for the block, so the budget bounds
+// the work, failed work included.
 func (k Keeper) pruneClosed(ctx context.Context, params types.Params, limit uint32) error {
 	now := blockHeight(ctx)
 	if params.ClosedRetentionBlocks == 0 || now <= int64(params.ClosedRetentionBlocks) || limit == 0 {
@@ -70,7 +71,10 @@ func (k Keeper) pruneClosed(ctx context.Context, params types.Params, limit uint
 			return err
 		}, func() error { return k.ClosedQueue.Remove(ctx, key) })
 		if !ok {
-			continue
+			// It left the queue; its work (up to the budget) was dropped.
+			// Stop here so that a failing entry costs no more than the
+			// budget either.
+			break
 		}
 		budget -= used
 		if !done {
