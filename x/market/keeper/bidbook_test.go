@@ -241,9 +241,10 @@ func (f *fixture) bidClosedEvent(bidID uint64) *types.EventBidClosed {
 // pruning a finished order deleted all its bids in one EndBlock step, so an
 // order with very many bids stalled the block that pruned it. Now one block
 // deletes at most max_prune_records_per_block records: an order with 40
-// bids and a budget of 8 is deleted over 6 blocks (its bids, then the order
-// with its escrow account and lease, budgeted as 3), the next finished order
-// waits behind it and goes in the last block,
+// bids (one won: a lease) and a budget of 8 is deleted over 6 blocks (its
+// losing bids, then its winning bid, lease, escrow account and the order in
+// one step, so that every block leaves a valid genesis state), the next
+// finished order waits behind it and goes in the last block,
 // and the work survives a genesis export and import half-way: the imported
 // chain resumes where the exporting one stopped.
 func TestPruneSpansBlocks(t *testing.T) {
@@ -255,10 +256,16 @@ func TestPruneSpansBlocks(t *testing.T) {
 		p.MaxPruneRecordsPerBlock = budget
 	})
 	big := f.createOrder(tenantA, 1)
+	var won uint64
 	for i, s := range f.sybils(nBids) {
-		f.createBid(s, big, 100, fmt.Sprintf("GPU-S%d-0", i))
+		id := f.createBid(s, big, 100, fmt.Sprintf("GPU-S%d-0", i))
+		if i == 0 {
+			won = id
+		}
 	}
-	_, err := f.msg.CancelOrder(f.ctx, &types.MsgCancelOrder{Tenant: f.s(tenantA), OrderId: big})
+	// The tenant accepts the first bid (the others lose) and closes the lease.
+	f.createLease(tenantA, won)
+	_, err := f.msg.CloseLease(f.ctx, &types.MsgCloseLease{Sender: f.s(tenantA), LeaseId: big})
 	require.NoError(t, err)
 	small := f.createOrder(tenantB, 1)
 	f.createBid(provA, small, 90, "GPU-A0")
@@ -274,6 +281,9 @@ func TestPruneSpansBlocks(t *testing.T) {
 				n++
 			}
 			if _, ok := x.escrow.closed[id]; ok {
+				n++
+			}
+			if _, err := x.k.Leases.Get(x.ctx, id); err == nil {
 				n++
 			}
 		}
@@ -301,6 +311,8 @@ func TestPruneSpansBlocks(t *testing.T) {
 		require.Zero(t, pruned)
 	}
 	require.Equal(t, nBids-2*budget, orderBidRecords(f, big))
+	_, err = f.k.GetBid(f.ctx, won)
+	require.NoError(t, err, "the winning bid goes last, with its lease")
 
 	// Export half-way and go on from the import (x/escrow's genesis carries
 	// the closed accounts; the fake's are copied).
@@ -325,7 +337,7 @@ func TestPruneSpansBlocks(t *testing.T) {
 		pruned += n
 		blocks = i + 1
 	}
-	require.Equal(t, 6, blocks, "41 bids and 2x(order, escrow account) at 8 a block")
+	require.Equal(t, 6, blocks, "39 losing bids, then 4 records; then 3: at 8 a block")
 	require.Equal(t, uint32(2), pruned)
 	require.Empty(t, queueKeys(g, g.k.ClosedQueue))
 	bids, byOrder, byState, open := bidStoreSizes(g)

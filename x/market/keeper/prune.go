@@ -92,14 +92,13 @@ func (k Keeper) pruneClosed(ctx context.Context, params types.Params, limit uint
 	return emit(ctx, &types.EventOrdersPruned{Count: pruned, ClosedThrough: through})
 }
 
-// pruneRecordsPerOrder is what deleting an order costs beyond its bids: its
-// lease, its escrow account and the order itself.
-const pruneRecordsPerOrder = 3
-
 // pruneOrder deletes up to budget records of a finished order: its bids
-// first, then, when they are gone and the budget allows, its lease, its
-// escrow account and the order, with every index entry that points at them.
-// It returns how many records it deleted and whether the order is gone.
+// first, then, when they are gone and the budget allows, its winning bid
+// with its lease, its escrow account and the order, with every index entry
+// that points at them. The winning bid goes with its lease, so a partly
+// pruned order is still a valid genesis state (a lease's winning bid
+// exists). It returns how many records it deleted and whether the order is
+// gone.
 func (k Keeper) pruneOrder(ctx context.Context, id uint64, budget uint32) (used uint32, done bool, err error) {
 	order, err := k.GetOrder(ctx, id)
 	if err != nil {
@@ -112,40 +111,47 @@ func (k Keeper) pruneOrder(ctx context.Context, id uint64, budget uint32) (used 
 	if err != nil {
 		return 0, false, err
 	}
-	// Bids: collect up to budget, then delete (no writes under an open
-	// iterator).
-	var bids []uint64
-	rng := collections.NewPrefixedTripleRange[uint64, sdk.AccAddress, uint64](id)
-	if err := k.BidsByOrderProvider.Walk(ctx, rng, func(key collections.Triple[uint64, sdk.AccAddress, uint64]) (bool, error) {
-		bids = append(bids, key.K3())
-		return uint32(len(bids)) >= budget, nil
-	}); err != nil {
-		return 0, false, err
-	}
-	for _, bidID := range bids {
-		bid, err := k.GetBid(ctx, bidID)
-		if err != nil {
-			return 0, false, err
-		}
-		if bid.State == types.BidStateOpen {
-			return 0, false, errorsmod.Wrapf(types.ErrInconsistentState, "bid %d of finished order %d is open", bid.Id, id)
-		}
-		if err := k.deleteBid(ctx, bid); err != nil {
-			return 0, false, err
-		}
-	}
-	used = uint32(len(bids))
-	if budget-used < pruneRecordsPerOrder {
-		return used, false, nil
-	}
 	lease, err := k.Leases.Get(ctx, id)
+	hasLease := err == nil
 	switch {
 	case errors.Is(err, collections.ErrNotFound):
 	case err != nil:
 		return 0, false, err
 	case lease.State == types.LeaseStateActive:
 		return 0, false, errorsmod.Wrapf(types.ErrInconsistentState, "lease %d of finished order is active", id)
-	default:
+	}
+	// The bids but the winning one: collect up to budget, then delete (no
+	// writes under an open iterator).
+	var bids []uint64
+	rng := collections.NewPrefixedTripleRange[uint64, sdk.AccAddress, uint64](id)
+	if err := k.BidsByOrderProvider.Walk(ctx, rng, func(key collections.Triple[uint64, sdk.AccAddress, uint64]) (bool, error) {
+		if hasLease && key.K3() == lease.BidId {
+			return false, nil
+		}
+		bids = append(bids, key.K3())
+		return uint32(len(bids)) >= budget, nil
+	}); err != nil {
+		return 0, false, err
+	}
+	for _, bidID := range bids {
+		if err := k.pruneBid(ctx, id, bidID); err != nil {
+			return 0, false, err
+		}
+	}
+	used = uint32(len(bids))
+	// What is left: the escrow account and the order, and the lease with
+	// its winning bid.
+	rest := uint32(2)
+	if hasLease {
+		rest += 2
+	}
+	if uint32(len(bids)) == budget || budget-used < rest {
+		return used, false, nil
+	}
+	if hasLease {
+		if err := k.pruneBid(ctx, id, lease.BidId); err != nil && !errors.Is(err, types.ErrBidNotFound) {
+			return 0, false, err
+		}
 		provider, err := decode(k, lease.Provider)
 		if err != nil {
 			return 0, false, err
@@ -166,5 +172,17 @@ func (k Keeper) pruneOrder(ctx context.Context, id uint64, budget uint32) (used 
 	if err := k.Orders.Remove(ctx, id); err != nil {
 		return 0, false, err
 	}
-	return used + pruneRecordsPerOrder, true, nil
+	return used + rest, true, nil
+}
+
+// pruneBid deletes a bid of a finished order, which must not be open.
+func (k Keeper) pruneBid(ctx context.Context, orderID, bidID uint64) error {
+	bid, err := k.GetBid(ctx, bidID)
+	if err != nil {
+		return err
+	}
+	if bid.State == types.BidStateOpen {
+		return errorsmod.Wrapf(types.ErrInconsistentState, "bid %d of finished order %d is open", bid.Id, orderID)
+	}
+	return k.deleteBid(ctx, bid)
 }

@@ -80,8 +80,8 @@ func (p Params) Validate() error {
 	if p.ClosedRetentionBlocks > MaxBlocksParam {
 		return errorsmod.Wrapf(ErrInvalidParams, "closed_retention_blocks must be at most %d (0 keeps finished orders), got %d", MaxBlocksParam, p.ClosedRetentionBlocks)
 	}
-	// At least 4, so that an order with no bids left (its lease, escrow
-	// account and the order itself) is always deleted within one block.
+	// At least 4, so that the last step of pruning an order (its winning
+	// bid, lease, escrow account and the order itself) fits in one block.
 	if p.MaxPruneRecordsPerBlock < minMaxPruneRecords || p.MaxPruneRecordsPerBlock > maxMaxPruneRecords {
 		return errorsmod.Wrapf(ErrInvalidParams, "max_prune_records_per_block must be in [%d, %d], got %d", minMaxPruneRecords, maxMaxPruneRecords, p.MaxPruneRecordsPerBlock)
 	}
