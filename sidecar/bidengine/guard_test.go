@@ -3,6 +3,7 @@ package bidengine_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -103,6 +104,9 @@ func TestEngineCapsOneTenantsShare(t *testing.T) {
 				tenant = honest
 			}
 			out[tenant] = append(out[tenant], b.OrderId)
+		}
+		for _, ids := range out {
+			slices.Sort(ids) // each tx goes out on its own goroutine
 		}
 		return out
 	}
