@@ -10,6 +10,19 @@
 // never offered twice. Transactions run in goroutines whose results come
 // back to the owner on a channel. All durable truth is on chain: a restarted
 // engine rebuilds everything from it and never bids twice.
+//
+// Bids in flight are bounded by the chain's own rule: every transaction
+// carries a timeout height (config chain.tx_timeout_blocks), so a bid whose
+// confirmation timed out keeps its GPUs only until the chain has passed that
+// height, and a restarted engine, which cannot see the bids its previous
+// instance left in a mempool, bids nothing for TxTimeoutBlocks blocks after
+// its catch-up height: by then each of them has landed (BidCreated marks its
+// GPUs busy) or can never land.
+//
+// Orders cost a tenant nothing until it accepts a bid, so the engine caps
+// the GPUs it holds in open bids on any one tenant's orders
+// (bid.max_tenant_gpu_percent): a tenant who posts orders and never accepts
+// cannot tie up every GPU.
 package bidengine
 
 import (
@@ -64,9 +77,9 @@ type LeaseHandler interface {
 
 // Defaults of Config.
 const (
-	DefaultRetryBlocks        = 10
-	DefaultStartupGraceBlocks = 2
-	DefaultCatchUpRetry       = 3 * time.Second
+	DefaultRetryBlocks     = 10
+	DefaultTxTimeoutBlocks = config.DefaultTxTimeoutBlocks
+	DefaultCatchUpRetry    = 3 * time.Second
 )
 
 // Config configures an Engine.
@@ -78,10 +91,14 @@ type Config struct {
 	// RetryBlocks is how long the engine waits before bidding again on an
 	// order whose bid the chain refused.
 	RetryBlocks int64
-	// StartupGraceBlocks is how many followed blocks pass before the first
-	// bid, so that bids a previous instance left in the mempool land (and
-	// show up as BidCreated) before their GPUs look free.
-	StartupGraceBlocks int64
+	// TxTimeoutBlocks is the signer's transaction lifetime in blocks
+	// (chain.tx_timeout_blocks; 0: DefaultTxTimeoutBlocks). After catch-up
+	// the engine bids nothing until the chain passes the catch-up height +
+	// TxTimeoutBlocks: a bid a previous instance left in a mempool was
+	// signed at or below the catch-up height, so by then it has landed (and
+	// shown up as BidCreated, its GPUs busy) or expired. It must be at least
+	// the timeout every earlier instance signed with.
+	TxTimeoutBlocks int64
 	// CatchUpRetry is the pause between failed catch-up attempts.
 	CatchUpRetry time.Duration
 	// CanBidClass, when set, says whether GPUs of a class may be bid: the
@@ -122,8 +139,8 @@ func New(cfg Config, ch Chain, tx Submitter, inv inventory.Backend, m *metrics.M
 	if cfg.RetryBlocks <= 0 {
 		cfg.RetryBlocks = DefaultRetryBlocks
 	}
-	if cfg.StartupGraceBlocks < 0 {
-		cfg.StartupGraceBlocks = 0
+	if cfg.TxTimeoutBlocks <= 0 {
+		cfg.TxTimeoutBlocks = DefaultTxTimeoutBlocks
 	}
 	if cfg.CatchUpRetry <= 0 {
 		cfg.CatchUpRetry = DefaultCatchUpRetry
@@ -162,16 +179,21 @@ type ourBid struct {
 
 // pendingBid is a bid transaction in flight; its GPUs are reserved.
 type pendingBid struct {
-	gpus []string
+	gpus   []string
+	tenant string
 	// unconfirmed: the tx timed out and may still land; the GPUs stay
-	// reserved until a BidCreated shows up or the order leaves OPEN.
-	unconfirmed bool
+	// reserved until a BidCreated shows up, the order leaves OPEN, or the
+	// chain has passed timeoutHeight (when known) without the bid.
+	unconfirmed   bool
+	timeoutHeight int64
 }
 
 // state is owned by Run's goroutine.
 type state struct {
-	height     int64
-	graceUntil int64
+	height int64
+	// holdUntil: no bid before the chain passes this height (the bids of a
+	// previous instance still in a mempool land or expire first).
+	holdUntil  int64
 	provider   providertypes.Provider
 	registered bool
 	local      map[string]inventory.GPU
@@ -260,7 +282,7 @@ func (e *Engine) tryCatchUp(ctx context.Context) (*state, error) {
 	}
 	st := &state{
 		height:     cs.Height,
-		graceUntil: cs.Height + e.cfg.StartupGraceBlocks,
+		holdUntil:  cs.Height + e.cfg.TxTimeoutBlocks,
 		provider:   cs.Provider,
 		registered: cs.Registered,
 		local:      localGPUs(snap),
@@ -321,6 +343,11 @@ func (e *Engine) onEvent(ctx context.Context, st *state, ev chain.Event, wg *syn
 			delete(st.bids, ev.OrderID)
 			e.logger.Info("bid closed", "bid", ev.BidID, "order", ev.OrderID, "state", ev.State, "height", ev.EventHeight())
 		}
+		if ev.State == markettypes.BidStateDisplaced {
+			// A better bid took its place on a full book: bidding again at
+			// the same price now would be refused.
+			st.retryAt[ev.OrderID] = ev.EventHeight() + e.cfg.RetryBlocks
+		}
 	case chain.LeaseCreated:
 		l := ev.Lease
 		e.orderGone(st, l.Id) // the lease id is the order id; the order is MATCHED
@@ -349,8 +376,9 @@ func (e *Engine) onEvent(ctx context.Context, st *state, ev chain.Event, wg *syn
 		e.refreshProvider(ctx, st, ev.EventHeight())
 	case chain.BlockDone:
 		st.height = ev.EventHeight()
+		e.expirePending(st)
 		e.closeStaleBids(ctx, st, wg, results)
-		if st.height > st.graceUntil {
+		if st.height >= st.holdUntil {
 			e.bidAll(ctx, st, wg, results)
 		}
 		e.lastHeight.Store(st.height)
@@ -427,11 +455,17 @@ func (e *Engine) onResult(st *state, r result) {
 	case "bid":
 		if r.err != nil {
 			if errors.Is(r.err, chain.ErrTxTimeout) {
+				var timeoutHeight int64
+				if te := (*chain.TimeoutError)(nil); errors.As(r.err, &te) {
+					timeoutHeight = te.TimeoutHeight
+				}
 				if p, ok := st.pending[r.orderID]; ok {
 					p.unconfirmed = true
+					p.timeoutHeight = timeoutHeight
 					st.pending[r.orderID] = p
 				}
-				e.logger.Warn("bid not confirmed in time; keeping its GPUs reserved", "order", r.orderID, "err", r.err)
+				e.logger.Warn("bid not confirmed in time; keeping its GPUs reserved until it lands or expires",
+					"order", r.orderID, "timeout_height", timeoutHeight, "err", r.err)
 				return
 			}
 			delete(st.pending, r.orderID)
@@ -471,6 +505,34 @@ func (e *Engine) onResult(st *state, r result) {
 			st.pending[r.orderID] = p
 		}
 	}
+}
+
+// expirePending frees the GPUs of unconfirmed bids whose transaction can no
+// longer land: the chain has committed the block at its timeout height (and
+// the engine has followed it) without a BidCreated.
+func (e *Engine) expirePending(st *state) {
+	for orderID, p := range st.pending {
+		if p.unconfirmed && p.timeoutHeight > 0 && st.height >= p.timeoutHeight {
+			delete(st.pending, orderID)
+			e.logger.Info("unconfirmed bid expired; its GPUs are free", "order", orderID, "timeout_height", p.timeoutHeight,
+				"height", st.height)
+		}
+	}
+}
+
+// tenantGPUs counts, per tenant, the GPUs in the provider's OPEN bids and
+// bids in flight on the tenant's OPEN orders.
+func tenantGPUs(st *state) map[string]int {
+	out := map[string]int{}
+	for orderID, b := range st.bids {
+		if o, ok := st.orders[orderID]; ok {
+			out[o.Tenant] += len(b.gpus)
+		}
+	}
+	for _, p := range st.pending {
+		out[p.tenant] += len(p.gpus)
+	}
+	return out
 }
 
 // usedGPUs are the GPUs in the provider's OPEN bids, ACTIVE leases and
@@ -522,6 +584,8 @@ func (e *Engine) bidAll(ctx context.Context, st *state, wg *sync.WaitGroup, resu
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	perTenant := tenantGPUs(st)
+	tenantCap := e.cfg.Bid.TenantGPUCap(len(st.provider.Gpus))
 	for _, id := range ids {
 		o := st.orders[id]
 		if _, bid := st.bids[id]; bid {
@@ -536,12 +600,18 @@ func (e *Engine) bidAll(ctx context.Context, st *state, wg *sync.WaitGroup, resu
 		if o.ExpiresHeight != 0 && st.height+1 >= o.ExpiresHeight {
 			continue // would land past the order's expiry
 		}
+		if perTenant[o.Tenant]+int(o.Spec.Gpu.Count) > tenantCap {
+			e.logger.Debug("not bidding", "order", id, "reason", "tenant's orders hold their share of the GPUs",
+				"tenant", o.Tenant, "gpus", perTenant[o.Tenant], "cap", tenantCap)
+			continue
+		}
 		gpus, price, reason := e.plan(st, o)
 		if reason != "" {
 			e.logger.Debug("not bidding", "order", id, "reason", reason)
 			continue
 		}
-		st.pending[id] = pendingBid{gpus: gpus}
+		st.pending[id] = pendingBid{gpus: gpus, tenant: o.Tenant}
+		perTenant[o.Tenant] += len(gpus)
 		msg := &markettypes.MsgCreateBid{Provider: e.cfg.Provider, OrderId: id, Price: price, Deposit: e.deposit, GpuUuids: gpus}
 		e.logger.Info("bidding", "order", id, "price", price.String(), "max", o.MaxPricePerBlock.String(), "gpus", gpus, "height", st.height)
 		e.send(ctx, wg, results, result{kind: "bid", orderID: id}, msg)

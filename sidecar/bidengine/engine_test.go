@@ -30,6 +30,9 @@ func bidConfig() config.BidConfig {
 		Denom:   chaintest.Denom,
 		Deposit: 500_000,                                                                  // the chain's minimum bid deposit
 		Pricing: []config.PriceRule{{Model: "H100", PricePerBlock: 1000, MarkupBps: 500}}, // 1050 per GPU per block
+		// No per-tenant cap: these tests' orders share one tenant
+		// (TestEngineCapsOneTenantsShare tests the cap).
+		MaxTenantGPUPercent: 100,
 	}
 }
 
@@ -86,7 +89,8 @@ type running struct {
 func startEngine(t *testing.T, c *chain.Client, tx bidengine.Submitter, provider string, inv inventory.Backend, m *metrics.Metrics, leases bidengine.LeaseHandler) *running {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	e, err := bidengine.New(bidengine.Config{Provider: provider, Bid: bidConfig(), RetryBlocks: 3}, c, tx, inv, m, leases, logger)
+	e, err := bidengine.New(bidengine.Config{Provider: provider, Bid: bidConfig(), RetryBlocks: 3,
+		TxTimeoutBlocks: int64(config.TestChainConfig().TxTimeoutBlocks)}, c, tx, inv, m, leases, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,11 +107,11 @@ func startEngine(t *testing.T, c *chain.Client, tx bidengine.Submitter, provider
 		})
 	}}
 	t.Cleanup(r.stop)
-	// Ready: caught up and past the start-up grace.
+	// Ready: caught up and past the restart hold (the tx timeout).
 	waitFor(t, 60*time.Second, "engine ready", func() bool { return e.LastHeight() > 0 })
 	start := e.LastHeight()
-	waitFor(t, 60*time.Second, "engine past grace", func() bool {
-		return e.LastHeight() > start+bidengine.DefaultStartupGraceBlocks
+	waitFor(t, 60*time.Second, "engine past the restart hold", func() bool {
+		return e.LastHeight() >= start+int64(config.TestChainConfig().TxTimeoutBlocks)
 	})
 	return r
 }
@@ -218,7 +222,7 @@ func TestEngineBidsOnceRestartsAndHandsOverLeases(t *testing.T) {
 	e1 := startEngine(t, c, owner, provider, inv, m, leases)
 
 	// No bid on a non-matching order nor on one whose max price is below ours.
-	a100, err := chaintest.CreateOrder(ctx, tenant, chaintest.Spec("A100", 1), 5000)
+	a100, err := chaintest.CreateOrder(ctx, tenant, chaintest.Spec("a100", 1), 5000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,7 +92,7 @@ func TestEngineWithoutChain(t *testing.T) {
 		},
 	}}
 	tx := &fakeTx{actor: provider}
-	e, err := bidengine.New(bidengine.Config{Provider: provider, Bid: bidConfig(), StartupGraceBlocks: 0}, fc, tx, inv, nil, nil, nil)
+	e, err := bidengine.New(bidengine.Config{Provider: provider, Bid: bidConfig(), TxTimeoutBlocks: 1}, fc, tx, inv, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestEngineDropsBidConfirmedAfterItsOrderClosed(t *testing.T) {
 	}}
 	tx := &lateTx{fakeTx: fakeTx{actor: provider}, release: make(chan struct{})}
 	m := metrics.New()
-	e, err := bidengine.New(bidengine.Config{Provider: provider, Bid: bidConfig()}, fc, tx, simInventory(t, "late", 1), m, nil, nil)
+	e, err := bidengine.New(bidengine.Config{Provider: provider, Bid: bidConfig(), TxTimeoutBlocks: 3}, fc, tx, simInventory(t, "late", 1), m, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestEngineDropsBidConfirmedAfterItsOrderClosed(t *testing.T) {
 		waitFor(t, 5*time.Second, fmt.Sprintf("block %d processed", h), func() bool { return e.LastHeight() == h })
 	}
 
-	// Past the start-up grace the engine bids on order 1; its tx hangs.
+	// Past the restart hold (3 blocks) the engine bids on order 1; its tx hangs.
 	block(11)
 	block(12)
 	block(13)
@@ -265,7 +265,7 @@ func TestEngineBidsOnlyClassesItCanProve(t *testing.T) {
 	run := func(canBid func(string) bool, o markettypes.Order) []sdk.Msg {
 		fc := &fakeChain{events: make(chan chain.Event, 16), state: chain.State{Height: 10, Provider: prov, Registered: true}}
 		tx := &fakeTx{actor: provider}
-		e, err := bidengine.New(bidengine.Config{Provider: provider, Bid: bidConfig(), CanBidClass: canBid}, fc, tx, inv, nil, nil, nil)
+		e, err := bidengine.New(bidengine.Config{Provider: provider, Bid: bidConfig(), CanBidClass: canBid, TxTimeoutBlocks: 1}, fc, tx, inv, nil, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

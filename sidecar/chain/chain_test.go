@@ -114,7 +114,7 @@ func TestCatchUpIsPinnedToOneHeight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := chaintest.CreateOrder(ctx, alice, chaintest.Spec("A100", 2), 5000)
+	second, err := chaintest.CreateOrder(ctx, alice, chaintest.Spec("a100", 2), 5000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestCatchUpIsPinnedToOneHeight(t *testing.T) {
 		t.Fatalf("latest state at %d: open orders %v", now.Height, orderIDs(now.OpenOrders))
 	}
 	for _, o := range now.OpenOrders {
-		if o.Id == second.Id && (o.Spec.Gpu.Class != "A100" || o.Spec.Gpu.Count != 2) {
+		if o.Id == second.Id && (o.Spec.Gpu.Class != "a100" || o.Spec.Gpu.Count != 2) {
 			t.Fatalf("order %d spec %+v", o.Id, o.Spec)
 		}
 	}

@@ -53,8 +53,8 @@ type BidCreated struct {
 	Bid markettypes.Bid
 }
 
-// BidClosed: a bid left the OPEN state (LOST or WITHDRAWN; a winning bid
-// shows up as LeaseCreated).
+// BidClosed: a bid left the OPEN state (LOST, WITHDRAWN, or DISPLACED by a
+// better bid on a full order; a winning bid shows up as LeaseCreated).
 type BidClosed struct {
 	Height
 	BidID    uint64

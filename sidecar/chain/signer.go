@@ -79,10 +79,13 @@ func (e *TxError) Unwrap() error {
 }
 
 // TimeoutError is a broadcast transaction not seen in a block in time. It
-// may still be included later.
+// may still be included later, but not in a block above TimeoutHeight
+// (when that is set): the chain refuses it there.
 type TimeoutError struct {
 	TxHash string
 	After  time.Duration
+	// TimeoutHeight is the transaction's timeout_height; 0 when it has none.
+	TimeoutHeight int64
 }
 
 func (e *TimeoutError) Error() string {
@@ -108,6 +111,11 @@ type SignerConfig struct {
 	// ConfirmTimeout bounds WaitForTx; ConfirmPoll is its polling interval.
 	ConfirmTimeout time.Duration
 	ConfirmPoll    time.Duration
+	// TimeoutBlocks, when positive, gives every transaction the
+	// timeout_height (latest height when signed) + TimeoutBlocks: past it the
+	// chain refuses the transaction, so one stuck in a mempool has a known
+	// end (config chain.tx_timeout_blocks).
+	TimeoutBlocks uint64
 }
 
 // SignerConfigFrom is the hot-key signer of the chain section: the key
@@ -119,6 +127,7 @@ func SignerConfigFrom(cfg config.ChainConfig) SignerConfig {
 		GasPrices:     cfg.GasPrices,
 		GasAdjustment: cfg.GasAdjustment,
 		Granter:       cfg.ProviderAddress,
+		TimeoutBlocks: cfg.TxTimeoutBlocks,
 	}
 }
 
@@ -208,20 +217,35 @@ func (s *Signer) UsesAuthz() bool { return s.granter != nil }
 // Submit broadcasts msgs in one transaction and waits for its block. The
 // response has code 0; any failure is a *TxError, a *TimeoutError or a
 // transport error.
+//
+// A *TimeoutError carries the transaction's timeout height: once the chain
+// has committed a block at that height without it, it can never be
+// included.
 func (s *Signer) Submit(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
-	hash, err := s.Broadcast(ctx, msgs...)
+	hash, timeoutHeight, err := s.broadcast(ctx, msgs...)
 	if err != nil {
 		return nil, err
 	}
-	return s.WaitForTx(ctx, hash)
+	res, err := s.WaitForTx(ctx, hash)
+	if te := (*TimeoutError)(nil); errors.As(err, &te) {
+		te.TimeoutHeight = timeoutHeight
+	}
+	return res, err
 }
 
 // Broadcast simulates msgs for gas, signs them with the next sequence and
 // broadcasts them in sync mode (CheckTx only). It returns the tx hash once
 // the mempool has taken the transaction.
 func (s *Signer) Broadcast(ctx context.Context, msgs ...sdk.Msg) (string, error) {
+	hash, _, err := s.broadcast(ctx, msgs...)
+	return hash, err
+}
+
+// broadcast is Broadcast that also returns the transaction's timeout height
+// (0: none).
+func (s *Signer) broadcast(ctx context.Context, msgs ...sdk.Msg) (string, int64, error) {
 	if len(msgs) == 0 {
-		return "", errors.New("broadcast: no messages")
+		return "", 0, errors.New("broadcast: no messages")
 	}
 	if s.granter != nil {
 		exec := authz.NewMsgExec(s.addr, msgs)
@@ -231,13 +255,21 @@ func (s *Signer) Broadcast(ctx context.Context, msgs ...sdk.Msg) (string, error)
 	defer s.mu.Unlock()
 	if !s.loaded {
 		if err := s.refresh(ctx); err != nil {
-			return "", err
+			return "", 0, err
 		}
 	}
+	var timeoutHeight int64
+	if s.cfg.TimeoutBlocks > 0 {
+		h, err := s.client.LatestHeight(ctx)
+		if err != nil {
+			return "", 0, fmt.Errorf("latest height for the tx timeout: %w", err)
+		}
+		timeoutHeight = h + int64(s.cfg.TimeoutBlocks)
+	}
 	for attempt := 0; ; attempt++ {
-		hash, err := s.broadcastOnce(ctx, msgs)
+		hash, err := s.broadcastOnce(ctx, msgs, timeoutHeight)
 		if err == nil || attempt > 0 || !s.mismatch(ctx, err) {
-			return hash, err
+			return hash, timeoutHeight, err
 		}
 		s.logger.Info("account sequence mismatch; re-signing", "err", err, "sequence", s.seq)
 	}
@@ -309,7 +341,7 @@ func (s *Signer) refresh(ctx context.Context) error {
 	return nil
 }
 
-func (s *Signer) factory(gas uint64) tx.Factory {
+func (s *Signer) factory(gas uint64, timeoutHeight int64) tx.Factory {
 	return tx.Factory{}.
 		WithTxConfig(s.client.enc.TxConfig).
 		WithKeybase(s.kr).
@@ -319,11 +351,12 @@ func (s *Signer) factory(gas uint64) tx.Factory {
 		WithSequence(s.seq).
 		WithSimulateAndExecute(true).
 		WithGas(gas).
-		WithGasPrices(s.prices.String())
+		WithGasPrices(s.prices.String()).
+		WithTimeoutHeight(uint64(max(timeoutHeight, 0)))
 }
 
-func (s *Signer) broadcastOnce(ctx context.Context, msgs []sdk.Msg) (string, error) {
-	simBytes, err := s.factory(0).BuildSimTx(msgs...)
+func (s *Signer) broadcastOnce(ctx context.Context, msgs []sdk.Msg, timeoutHeight int64) (string, error) {
+	simBytes, err := s.factory(0, timeoutHeight).BuildSimTx(msgs...)
 	if err != nil {
 		return "", fmt.Errorf("build simulation tx: %w", err)
 	}
@@ -335,7 +368,7 @@ func (s *Signer) broadcastOnce(ctx context.Context, msgs []sdk.Msg) (string, err
 		return "", &TxError{Stage: StageSimulate, cause: err}
 	}
 	gas := uint64(math.Ceil(float64(sim.GasInfo.GasUsed) * s.cfg.GasAdjustment))
-	f := s.factory(gas)
+	f := s.factory(gas, timeoutHeight)
 	b, err := f.BuildUnsignedTx(msgs...)
 	if err != nil {
 		return "", fmt.Errorf("build tx: %w", err)

@@ -30,6 +30,27 @@ type BidConfig struct {
 	Deposit uint64 `yaml:"deposit" json:"deposit"`
 	// Pricing holds one rule per GPU model or GPU class.
 	Pricing []PriceRule `yaml:"pricing" json:"pricing"`
+	// MaxTenantGPUPercent caps, in percent of the provider's registered GPUs
+	// (rounded up, at least one GPU), the GPUs in open bids (and bids in
+	// flight) on the orders of any one tenant. Orders cost a tenant nothing
+	// until it accepts a bid, so without a cap a tenant who posts orders and
+	// never accepts would hold every GPU in open bids. 100 disables the cap.
+	MaxTenantGPUPercent uint32 `yaml:"max_tenant_gpu_percent" json:"max_tenant_gpu_percent"`
+}
+
+// DefaultMaxTenantGPUPercent is the default BidConfig.MaxTenantGPUPercent:
+// one tenant's unaccepted orders hold at most half of the GPUs.
+const DefaultMaxTenantGPUPercent = 50
+
+// TenantGPUCap is the most GPUs the bid engine puts in open bids on one
+// tenant's orders, for a provider with registered GPUs: MaxTenantGPUPercent
+// of them, rounded up, at least 1.
+func (c BidConfig) TenantGPUCap(registered int) int {
+	pct := int(c.MaxTenantGPUPercent)
+	if pct <= 0 || pct > 100 {
+		pct = 100
+	}
+	return max(1, (registered*pct+99)/100)
 }
 
 // PriceRule prices one GPU model or class. Amounts are integers in the
@@ -53,14 +74,17 @@ func DefaultBidConfig() BidConfig {
 		Denom:   DefaultDenom,
 		Deposit: 5_000_000,
 		Pricing: []PriceRule{},
+
+		MaxTenantGPUPercent: DefaultMaxTenantGPUPercent,
 	}
 }
 
 // TestBidConfig prices the GPU class of TestInventoryConfig.
 func TestBidConfig() BidConfig {
 	return BidConfig{
-		Denom:   DefaultDenom,
-		Deposit: 1_000,
+		Denom:               DefaultDenom,
+		Deposit:             1_000,
+		MaxTenantGPUPercent: DefaultMaxTenantGPUPercent,
 		Pricing: []PriceRule{{
 			Model:            "H100",
 			PricePerBlock:    1000,
@@ -111,6 +135,9 @@ func (c BidConfig) ValidateBasic() error {
 	}
 	if c.Deposit == 0 {
 		return fieldErrorf("deposit", "must be positive")
+	}
+	if c.MaxTenantGPUPercent == 0 || c.MaxTenantGPUPercent > 100 {
+		return fieldErrorf("max_tenant_gpu_percent", "%d is not between 1 and 100", c.MaxTenantGPUPercent)
 	}
 	seen := make(map[string]int, len(c.Pricing))
 	for i, r := range c.Pricing {

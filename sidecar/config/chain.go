@@ -39,7 +39,20 @@ type ChainConfig struct {
 	GasPrices string `yaml:"gas_prices" json:"gas_prices"`
 	// GasAdjustment multiplies the simulated gas of a transaction.
 	GasAdjustment float64 `yaml:"gas_adjustment" json:"gas_adjustment"`
+	// TxTimeoutBlocks is the lifetime of a transaction: each one carries
+	// timeout_height = (the node's latest height when signed) + this, and
+	// the chain refuses it past that height. The bid engine relies on it: a
+	// bid stuck in a mempool is dead once the chain passes its timeout, and
+	// a restarted engine holds its GPUs for this many blocks, so a bid left
+	// in flight by the previous instance lands or dies first.
+	TxTimeoutBlocks uint64 `yaml:"tx_timeout_blocks" json:"tx_timeout_blocks"`
 }
+
+// DefaultTxTimeoutBlocks is the default ChainConfig.TxTimeoutBlocks.
+const DefaultTxTimeoutBlocks = 20
+
+// maxTxTimeoutBlocks bounds ChainConfig.TxTimeoutBlocks.
+const maxTxTimeoutBlocks = 10_000
 
 // DefaultChainConfig returns a config for a node on the same host.
 func DefaultChainConfig() ChainConfig {
@@ -53,6 +66,7 @@ func DefaultChainConfig() ChainConfig {
 		KeyringBackend:  "os",
 		GasPrices:       "0.025" + DefaultDenom,
 		GasAdjustment:   1.5,
+		TxTimeoutBlocks: DefaultTxTimeoutBlocks,
 	}
 }
 
@@ -61,6 +75,7 @@ func TestChainConfig() ChainConfig {
 	c := DefaultChainConfig()
 	c.ChainID = "crucible-test"
 	c.KeyringBackend = "memory"
+	c.TxTimeoutBlocks = 5 // short: tests restart engines
 	return c
 }
 
@@ -105,6 +120,9 @@ func (c ChainConfig) ValidateBasic() error {
 	}
 	if math.IsNaN(c.GasAdjustment) || c.GasAdjustment < 1 || c.GasAdjustment > 10 {
 		return fieldErrorf("gas_adjustment", "%v is not between 1 and 10", c.GasAdjustment)
+	}
+	if c.TxTimeoutBlocks == 0 || c.TxTimeoutBlocks > maxTxTimeoutBlocks {
+		return fieldErrorf("tx_timeout_blocks", "%d is not between 1 and %d", c.TxTimeoutBlocks, maxTxTimeoutBlocks)
 	}
 	return nil
 }

@@ -50,6 +50,9 @@ func TestValidateBasicNamesTheField(t *testing.T) {
 		{"gas prices empty", func(c *Config) { c.Chain.GasPrices = "" }, "chain.gas_prices", "must not be empty"},
 		{"gas prices", func(c *Config) { c.Chain.GasPrices = "0.025" }, "chain.gas_prices", "not a decimal coin"},
 		{"gas adjustment", func(c *Config) { c.Chain.GasAdjustment = 0.5 }, "chain.gas_adjustment", "between 1 and 10"},
+		{"tx timeout zero", func(c *Config) { c.Chain.TxTimeoutBlocks = 0 }, "chain.tx_timeout_blocks", "between 1 and"},
+		{"tenant share zero", func(c *Config) { c.Bid.MaxTenantGPUPercent = 0 }, "bid.max_tenant_gpu_percent", "between 1 and 100"},
+		{"tenant share over 100", func(c *Config) { c.Bid.MaxTenantGPUPercent = 101 }, "bid.max_tenant_gpu_percent", "between 1 and 100"},
 		{"uuid prefix empty", func(c *Config) { c.Inventory.SimGPUs[0].UUIDPrefix = "" }, "inventory.sim_gpus[0].uuid_prefix", "1 to 64"},
 		{"uuid prefix bad char", func(c *Config) { c.Inventory.SimGPUs[0].UUIDPrefix = "a,b" }, "inventory.sim_gpus[0].uuid_prefix", "1 to 64"},
 		{"uuid prefix duplicate", func(c *Config) { c.Inventory.SimGPUs = append(c.Inventory.SimGPUs, c.Inventory.SimGPUs[0]) }, "inventory.sim_gpus[1].uuid_prefix", "already used"},
@@ -414,4 +417,21 @@ func mustBech32(t *testing.T, hrp string, n int) string {
 		sb.WriteByte(bech32Charset[d])
 	}
 	return sb.String()
+}
+
+// TestTenantGPUCap: a percentage of the registered GPUs, rounded up, at
+// least one GPU.
+func TestTenantGPUCap(t *testing.T) {
+	c := DefaultBidConfig()
+	for _, tc := range []struct {
+		pct        uint32
+		gpus, want int
+	}{
+		{50, 8, 4}, {50, 1, 1}, {50, 3, 2}, {50, 0, 1}, {100, 8, 8}, {1, 8, 1}, {0, 8, 8},
+	} {
+		c.MaxTenantGPUPercent = tc.pct
+		if got := c.TenantGPUCap(tc.gpus); got != tc.want {
+			t.Errorf("%d%% of %d GPUs: %d, want %d", tc.pct, tc.gpus, got, tc.want)
+		}
+	}
 }

@@ -196,7 +196,8 @@ func runStart(cmd *cobra.Command, plugins Plugins) error {
 		}
 	}
 
-	engine, err := bidengine.New(bidengine.Config{Provider: deps.Provider, Bid: cfg.Bid, CanBidClass: deps.Classes.Allows}, client, signer, inv,
+	engine, err := bidengine.New(bidengine.Config{Provider: deps.Provider, Bid: cfg.Bid, CanBidClass: deps.Classes.Allows,
+		TxTimeoutBlocks: int64(cfg.Chain.TxTimeoutBlocks)}, client, signer, inv,
 		deps.Metrics, leases, logger)
 	if err != nil {
 		return err

@@ -10,11 +10,15 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/crucible-network/crucible/x/market/types"
+	providertypes "github.com/crucible-network/crucible/x/provider/types"
 )
 
 // CreateBid places provider's bid on an open order. msg must have passed
 // msg.Validate(params). Every check runs before the deposit moves into the
-// market module account.
+// market module account. On a full book (max_bids_per_order open bids) the
+// bid must outrank the worst open bid (types.BidOutranks), which it
+// displaces: that bid's deposit is returned and the bid deleted
+// (EventBidClosed, state DISPLACED).
 func (k Keeper) CreateBid(ctx context.Context, provider sdk.AccAddress, msg *types.MsgCreateBid) (uint64, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -43,9 +47,9 @@ func (k Keeper) createBid(ctx context.Context, params types.Params, provider sdk
 		return 0, errorsmod.Wrapf(types.ErrInvalidPrice, "price %s is above the order's maximum %s", msg.Price, order.MaxPricePerBlock)
 	}
 
-	// Bounded by max_bids_per_order: at most that many open bids exist. Only
-	// index keys are read: the open bid ids of the order, and the ids of the
-	// provider's bids on the order, which must not include an open one.
+	// At most max_bids_per_order open bids exist: only index keys are read
+	// while the book has room (the open bid ids of the order, and the ids of
+	// the provider's bids on the order, which must not include an open one).
 	open, err := k.openBidIDs(ctx, order.Id)
 	if err != nil {
 		return 0, err
@@ -66,27 +70,16 @@ func (k Keeper) createBid(ctx context.Context, params types.Params, provider sdk
 			}
 		}
 	}
-	if uint64(len(open)) >= uint64(params.MaxBidsPerOrder) {
-		return 0, errorsmod.Wrapf(types.ErrTooManyBids, "order %d has %d open bids", order.Id, len(open))
-	}
 
-	if err := k.checkProviderServes(ctx, provider, order.Spec, msg.GpuUuids); err != nil {
+	p, err := k.providerServes(ctx, provider, order.Spec, msg.GpuUuids)
+	if err != nil {
 		return 0, err
 	}
-
 	providerStr, err := k.addressCodec.BytesToString(provider)
 	if err != nil {
 		return 0, err
 	}
-	if err := k.bank.SendCoinsFromAccountToModule(ctx, provider, types.ModuleName, sdk.NewCoins(msg.Deposit)); err != nil {
-		return 0, errorsmod.Wrap(err, "lock bid deposit")
-	}
-	id, err := nextID(ctx, k.NextBidID)
-	if err != nil {
-		return 0, err
-	}
 	bid := types.Bid{
-		Id:            id,
 		OrderId:       order.Id,
 		Provider:      providerStr,
 		Price:         msg.Price,
@@ -94,6 +87,40 @@ func (k Keeper) createBid(ctx context.Context, params types.Params, provider sdk
 		GpuUuids:      msg.GpuUuids,
 		State:         types.BidStateOpen,
 		CreatedHeight: now,
+		Verified:      types.BidVerified(order.Spec, p, msg.GpuUuids, now),
+	}
+
+	// A full book: the new bid enters only by displacing the worst open bid,
+	// which it must outrank (verified over unverified, then a strictly lower
+	// price). Squatters holding every slot with unverified or overpriced bids
+	// cannot keep a better bid out.
+	var displaced *types.Bid
+	if uint64(len(open)) >= uint64(params.MaxBidsPerOrder) {
+		bids, err := k.openBidsOfOrder(ctx, order.Id)
+		if err != nil {
+			return 0, err
+		}
+		worst := bids[types.WorstBid(bids)]
+		if !types.BidOutranks(bid, worst) {
+			return 0, errorsmod.Wrapf(types.ErrTooManyBids,
+				"order %d has %d open bids and this bid (price %s, verified %t) does not outrank the worst (bid %d, price %s, verified %t)",
+				order.Id, len(open), bid.Price, bid.Verified, worst.Id, worst.Price, worst.Verified)
+		}
+		displaced = &worst
+	}
+
+	if err := k.bank.SendCoinsFromAccountToModule(ctx, provider, types.ModuleName, sdk.NewCoins(msg.Deposit)); err != nil {
+		return 0, errorsmod.Wrap(err, "lock bid deposit")
+	}
+	id, err := nextID(ctx, k.NextBidID)
+	if err != nil {
+		return 0, err
+	}
+	bid.Id = id
+	if displaced != nil {
+		if err := k.removeOpenBid(ctx, *displaced, types.BidStateDisplaced, id); err != nil {
+			return 0, err
+		}
 	}
 	if err := k.setBid(ctx, nil, bid); err != nil {
 		return 0, err
@@ -113,32 +140,41 @@ func (k Keeper) createBid(ctx context.Context, params types.Params, provider sdk
 // lease creation, since a provider slashed (or docked) below it after
 // bidding may not start a lease from its old open bid.
 func (k Keeper) checkProviderServes(ctx context.Context, provider sdk.AccAddress, spec types.OrderSpec, gpuUUIDs []string) error {
+	_, err := k.providerServes(ctx, provider, spec, gpuUUIDs)
+	return err
+}
+
+// providerServes is checkProviderServes that also returns the provider's
+// registration.
+func (k Keeper) providerServes(ctx context.Context, provider sdk.AccAddress, spec types.OrderSpec, gpuUUIDs []string) (providertypes.Provider, error) {
 	p, err := k.providers.GetRegistration(ctx, provider)
 	if err != nil {
-		return errorsmod.Wrapf(err, "provider %s", provider)
+		return p, errorsmod.Wrapf(err, "provider %s", provider)
 	}
 	if err := k.providers.CheckMinBond(ctx, p.Bond); err != nil {
-		return errorsmod.Wrapf(err, "provider %s", provider)
+		return p, errorsmod.Wrapf(err, "provider %s", provider)
 	}
 	if err := types.MatchProvider(spec, p, gpuUUIDs); err != nil {
-		return err
+		return p, err
 	}
 	if err := types.CheckVerified(spec, p, gpuUUIDs, blockHeight(ctx)); err != nil {
-		return err
+		return p, err
 	}
 	for _, u := range gpuUUIDs {
 		leaseID, err := k.GPUAssignments.Get(ctx, collections.Join(provider, u))
 		switch {
 		case err == nil:
-			return errorsmod.Wrapf(types.ErrGPUInUse, "gpu %q is assigned to lease %d", u, leaseID)
+			return p, errorsmod.Wrapf(types.ErrGPUInUse, "gpu %q is assigned to lease %d", u, leaseID)
 		case !errors.Is(err, collections.ErrNotFound):
-			return err
+			return p, err
 		}
 	}
-	return nil
+	return p, nil
 }
 
-// CloseBid withdraws provider's open bid and returns its deposit.
+// CloseBid withdraws provider's open bid and returns its deposit. The bid is
+// deleted (EventBidClosed keeps the history): withdrawn bids never pile up
+// on an order, however many create/close cycles a provider runs.
 func (k Keeper) CloseBid(ctx context.Context, provider sdk.AccAddress, bidID uint64) error {
 	bid, err := k.GetBid(ctx, bidID)
 	if err != nil {
@@ -150,7 +186,22 @@ func (k Keeper) CloseBid(ctx context.Context, provider sdk.AccAddress, bidID uin
 	if bid.State != types.BidStateOpen {
 		return errorsmod.Wrapf(types.ErrBidNotOpen, "bid %d is %s", bidID, bid.State)
 	}
-	return k.endOpenBid(ctx, bid, types.BidStateWithdrawn)
+	return k.removeOpenBid(ctx, bid, types.BidStateWithdrawn, 0)
+}
+
+// removeOpenBid returns an open bid's deposit and deletes it, with its index
+// entries, emitting EventBidClosed with state (WITHDRAWN, or DISPLACED by
+// bid displacedBy). Only bids that leave the book while their order stays
+// open go this way, so an order's bid records never outnumber its open bids
+// plus the ones its end settles (LOST or WON, at most max_bids_per_order).
+func (k Keeper) removeOpenBid(ctx context.Context, bid types.Bid, state types.BidState, displacedBy uint64) error {
+	if err := k.refundBidDeposit(ctx, bid); err != nil {
+		return err
+	}
+	if err := k.deleteBid(ctx, bid); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventBidClosed{BidId: bid.Id, OrderId: bid.OrderId, Provider: bid.Provider, State: state, DisplacedBy: displacedBy})
 }
 
 // openBidIDs returns the ids of the open bids of an order (at most

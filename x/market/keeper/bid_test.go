@@ -133,7 +133,11 @@ func TestCreateBidRejects(t *testing.T) {
 		{name: "max bids reached", prep: func(f *fixture, id uint64) {
 			f.setParams(func(p *types.Params) { p.MaxBidsPerOrder = 1 })
 			f.createBid(provB, id, 90, "GPU-B0")
-		}, msg: func(f *fixture, id uint64) *types.MsgCreateBid { return f.bidMsg(provA, id, 80, "GPU-A1") }, target: types.ErrTooManyBids},
+		}, msg: func(f *fixture, id uint64) *types.MsgCreateBid { return f.bidMsg(provA, id, 90, "GPU-A1") }, target: types.ErrTooManyBids},
+		{name: "max bids reached, a worse price", prep: func(f *fixture, id uint64) {
+			f.setParams(func(p *types.Params) { p.MaxBidsPerOrder = 1 })
+			f.createBid(provB, id, 90, "GPU-B0")
+		}, msg: func(f *fixture, id uint64) *types.MsgCreateBid { return f.bidMsg(provA, id, 95, "GPU-A1") }, target: types.ErrTooManyBids},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -184,12 +188,13 @@ func TestCloseBid(t *testing.T) {
 	f.failsWithoutMovingCoins(types.ErrInvalidID, closeBid(provA, 0))
 
 	require.NoError(t, closeBid(provA, bidID)())
-	require.Equal(t, types.BidStateWithdrawn, f.bid(bidID).State)
+	_, err := f.k.GetBid(f.ctx, bidID)
+	require.ErrorIs(t, err, types.ErrBidNotFound, "a withdrawn bid is deleted")
 	require.Equal(t, before.AddRaw(500_000), f.balance(provA))
 	require.True(t, f.moduleBalance(types.ModuleName).IsZero())
 	f.requireEvent("EventBidClosed")
 
-	f.failsWithoutMovingCoins(types.ErrBidNotOpen, closeBid(provA, bidID))
+	f.failsWithoutMovingCoins(types.ErrBidNotFound, closeBid(provA, bidID))
 }
 
 // A provider slashed below x/provider's min_bond may not bid (nor move a

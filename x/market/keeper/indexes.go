@@ -96,6 +96,26 @@ func (k Keeper) setBid(ctx context.Context, prev *types.Bid, b types.Bid) error 
 	return k.Bids.Set(ctx, b.Id, b)
 }
 
+// deleteBid deletes b and every index entry that points at it.
+func (k Keeper) deleteBid(ctx context.Context, b types.Bid) error {
+	provider, err := decode(k, b.Provider)
+	if err != nil {
+		return err
+	}
+	if b.State == types.BidStateOpen {
+		if err := k.OpenBidsByOrder.Remove(ctx, collections.Join(b.OrderId, b.Id)); err != nil {
+			return err
+		}
+	}
+	if err := k.BidsByStateProvider.Remove(ctx, collections.Join3(int32(b.State), provider, b.Id)); err != nil {
+		return err
+	}
+	if err := k.BidsByOrderProvider.Remove(ctx, collections.Join3(b.OrderId, provider, b.Id)); err != nil {
+		return err
+	}
+	return k.Bids.Remove(ctx, b.Id)
+}
+
 // setLease stores l and keeps the leases index in step; prev is the lease as
 // loaded (nil for a new one).
 func (k Keeper) setLease(ctx context.Context, prev *types.Lease, l types.Lease) error {

@@ -83,7 +83,7 @@ func TestCreateLeaseErrors(t *testing.T) {
 			_, err := f.msg.CloseBid(f.ctx, &types.MsgCloseBid{Provider: f.s(provA), BidId: b})
 			require.NoError(f.t, err)
 			return tenantA, b
-		}, types.ErrBidNotOpen},
+		}, types.ErrBidNotFound}, // a withdrawn bid is deleted
 		{"order already matched", func(f *fixture) (sdk.AccAddress, uint64) {
 			id := f.createOrder(tenantA, 1)
 			b1 := f.createBid(provA, id, 90, "GPU-A0")

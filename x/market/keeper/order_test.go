@@ -67,6 +67,9 @@ func TestCreateOrderRejectsBadInput(t *testing.T) {
 		{"zero gpus", func(m *types.MsgCreateOrder) { m.Spec.Gpu.Count = 0 }, types.ErrInvalidSpec},
 		{"too many gpus", func(m *types.MsgCreateOrder) { m.Spec.Gpu.Count = math.MaxUint32 }, types.ErrInvalidSpec},
 		{"no class or model", func(m *types.MsgCreateOrder) { m.Spec.Gpu.Class = "" }, types.ErrInvalidSpec},
+		// Issue 15 item 10: classes match exactly and are lowercase on
+		// chain; "H100" used to be accepted and matched h100 GPUs.
+		{"uppercase class", func(m *types.MsgCreateOrder) { m.Spec.Gpu.Class = "H100" }, types.ErrInvalidSpec},
 		{"short manifest hash", func(m *types.MsgCreateOrder) { m.Spec.ManifestHash = manifest[:31] }, types.ErrInvalidSpec},
 		{"no manifest hash", func(m *types.MsgCreateOrder) { m.Spec.ManifestHash = nil }, types.ErrInvalidSpec},
 		{"negative reputation", func(m *types.MsgCreateOrder) { m.Spec.MinReputation = -1 }, types.ErrInvalidSpec},

@@ -26,6 +26,8 @@ func RandomParams(r *rand.Rand, denom string) types.Params {
 		MaxStringLen:        types.DefaultMaxStringLen,
 		// 0 keeps finished orders; a short retention prunes during the run.
 		ClosedRetentionBlocks: uint64(r.Intn(40)),
+		// Small, so that pruning an order often spans several blocks.
+		MaxPruneRecordsPerBlock: uint32(4 + r.Intn(20)),
 	}
 }
 

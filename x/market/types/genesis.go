@@ -60,7 +60,8 @@ func (gs GenesisState) Validate() error {
 		if b.Provider == "" {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "bid %d has no provider", b.Id)
 		}
-		if _, ok := BidState_name[int32(b.State)]; !ok || b.State == BidStateUnspecified {
+		// A displaced bid is deleted at once: no bid in state has that state.
+		if _, ok := BidState_name[int32(b.State)]; !ok || b.State == BidStateUnspecified || b.State == BidStateDisplaced {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "bid %d has invalid state %d", b.Id, b.State)
 		}
 		o, ok := orders[b.OrderId]

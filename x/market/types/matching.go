@@ -1,8 +1,6 @@
 package types
 
 import (
-	"strings"
-
 	errorsmod "cosmossdk.io/errors"
 
 	providertypes "github.com/crucible-network/crucible/x/provider/types"
@@ -11,10 +9,11 @@ import (
 // GPUMatches reports whether one GPU satisfies the GPU part of a spec: the
 // class must equal spec.Class when that is set, the model must equal
 // spec.Model when that is set, and the memory must be at least
-// spec.MinMemoryMib. Classes compare without regard to ASCII case ("H100"
-// and "h100" are one class, as in x/attest's class sizes); models exactly.
+// spec.MinMemoryMib. Classes and models compare exactly: classes are
+// lowercase everywhere (x/attest defines them so, x/provider registers
+// only defined ones, and an order's class must be lowercase, ValidateSpec).
 func GPUMatches(spec GPUSpec, gpu providertypes.GPU) bool {
-	if spec.Class != "" && !strings.EqualFold(gpu.Class, spec.Class) {
+	if spec.Class != "" && gpu.Class != spec.Class {
 		return false
 	}
 	if spec.Model != "" && gpu.Model != spec.Model {
@@ -127,4 +126,54 @@ func IsProviderFault(reason LeaseCloseReason) bool {
 	default:
 		return false
 	}
+}
+
+// BidVerified reports whether every GPU of gpuUUIDs (already matched
+// against p, MatchProvider) has passed a proof-of-compute challenge: within
+// spec.verified_within_blocks of height now when the order sets it, else at
+// any height up to now. A verified bid outranks an unverified one when an
+// order's open bids are full (BidOutranks).
+func BidVerified(spec OrderSpec, p providertypes.Provider, gpuUUIDs []string, now int64) bool {
+	for _, u := range gpuUUIDs {
+		found := false
+		for _, g := range p.Gpus {
+			if g.Uuid != u {
+				continue
+			}
+			found = true
+			if g.VerifiedHeight <= 0 || g.VerifiedHeight > now || !GPUVerifiedWithin(g, spec.VerifiedWithinBlocks, now) {
+				return false
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return len(gpuUUIDs) > 0
+}
+
+// BidOutranks reports whether bid a ranks strictly above bid b on an
+// order's book: a verified bid above an unverified one, and between two
+// bids alike in that, the lower price. Bids of one order share the order's
+// denom. When an order's open bids are full, a new bid enters only if it
+// outranks the worst open bid, which it displaces (x/market's README).
+func BidOutranks(a, b Bid) bool {
+	if a.Verified != b.Verified {
+		return a.Verified
+	}
+	return a.Price.Amount.LT(b.Price.Amount)
+}
+
+// WorstBid returns the index of the lowest-ranked of bids (-1 when there
+// are none): the one no other bid ranks below, the newest (highest id) of
+// equals, so earlier bidders keep their place among equals.
+func WorstBid(bids []Bid) int {
+	worst := -1
+	for i, b := range bids {
+		if worst < 0 || BidOutranks(bids[worst], b) ||
+			(!BidOutranks(b, bids[worst]) && b.Id > bids[worst].Id) {
+			worst = i
+		}
+	}
+	return worst
 }

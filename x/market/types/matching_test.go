@@ -100,7 +100,9 @@ func TestGPUMatches(t *testing.T) {
 	g := providertypes.GPU{Uuid: "x", Model: "M", Class: "c", MemoryMib: 100}
 	require.True(t, types.GPUMatches(types.GPUSpec{Class: "c"}, g))
 	require.True(t, types.GPUMatches(types.GPUSpec{Model: "M", MinMemoryMib: 100}, g))
-	require.True(t, types.GPUMatches(types.GPUSpec{Class: "C"}, g), "classes ignore ASCII case")
+	// Classes match exactly (issue 15 item 10: they used to ignore case,
+	// while the README said matching is exact).
+	require.False(t, types.GPUMatches(types.GPUSpec{Class: "C"}, g), "classes are exact")
 	require.False(t, types.GPUMatches(types.GPUSpec{Class: "d"}, g))
 	require.False(t, types.GPUMatches(types.GPUSpec{Model: "m"}, g), "models are exact")
 	require.False(t, types.GPUMatches(types.GPUSpec{Class: "c", Model: "N"}, g))

@@ -2,6 +2,7 @@ package types
 
 import (
 	"bytes"
+	"strings"
 
 	errorsmod "cosmossdk.io/errors"
 
@@ -56,6 +57,11 @@ func ValidateSpec(s OrderSpec, p Params) error {
 	}
 	if err := checkLen("gpu.class", s.Gpu.Class, p.MaxStringLen); err != nil {
 		return err
+	}
+	// Classes are lowercase on chain (x/attest's class sizes, x/provider's
+	// registrations) and match exactly: "H100" would match no GPU.
+	if s.Gpu.Class != strings.ToLower(s.Gpu.Class) {
+		return errorsmod.Wrapf(ErrInvalidSpec, "gpu.class %q must be lowercase", s.Gpu.Class)
 	}
 	if err := checkLen("gpu.model", s.Gpu.Model, p.MaxStringLen); err != nil {
 		return err

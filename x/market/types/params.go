@@ -20,11 +20,16 @@ const (
 	// DefaultClosedRetentionBlocks keeps a finished order, its bids, lease
 	// and escrow account for 1 week of 1 s blocks.
 	DefaultClosedRetentionBlocks = uint64(604_800)
+	// DefaultMaxPruneRecordsPerBlock bounds the deletions of pruning in one
+	// EndBlock.
+	DefaultMaxPruneRecordsPerBlock = uint32(1_000)
 
 	// Upper bounds that keep per-block and per-message work small.
 	maxMaxBidsPerOrder     = 1_000
 	maxMaxExpiriesPerBlock = 10_000
 	maxMaxStringLen        = 4_096
+	maxMaxPruneRecords     = 100_000
+	minMaxPruneRecords     = 4
 )
 
 // Default deposits: 1 CRU for an order, 0.5 CRU for a bid.
@@ -44,7 +49,8 @@ func DefaultParams() Params {
 		MaxExpiriesPerBlock: DefaultMaxExpiriesPerBlock,
 		MaxStringLen:        DefaultMaxStringLen,
 
-		ClosedRetentionBlocks: DefaultClosedRetentionBlocks,
+		ClosedRetentionBlocks:   DefaultClosedRetentionBlocks,
+		MaxPruneRecordsPerBlock: DefaultMaxPruneRecordsPerBlock,
 	}
 }
 
@@ -73,6 +79,11 @@ func (p Params) Validate() error {
 	}
 	if p.ClosedRetentionBlocks > MaxBlocksParam {
 		return errorsmod.Wrapf(ErrInvalidParams, "closed_retention_blocks must be at most %d (0 keeps finished orders), got %d", MaxBlocksParam, p.ClosedRetentionBlocks)
+	}
+	// At least 4, so that the last step of pruning an order (its winning
+	// bid, lease, escrow account and the order itself) fits in one block.
+	if p.MaxPruneRecordsPerBlock < minMaxPruneRecords || p.MaxPruneRecordsPerBlock > maxMaxPruneRecords {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_prune_records_per_block must be in [%d, %d], got %d", minMaxPruneRecords, maxMaxPruneRecords, p.MaxPruneRecordsPerBlock)
 	}
 	return nil
 }

@@ -241,6 +241,7 @@ export const aminoSchema: Readonly<Record<string, AminoMessage>> = {
       { name: "max_expiries_per_block", prop: "maxExpiriesPerBlock", kind: "uint32", repeated: false, dontOmitEmpty: false },
       { name: "max_string_len", prop: "maxStringLen", kind: "uint32", repeated: false, dontOmitEmpty: false },
       { name: "closed_retention_blocks", prop: "closedRetentionBlocks", kind: "uint64", repeated: false, dontOmitEmpty: false },
+      { name: "max_prune_records_per_block", prop: "maxPruneRecordsPerBlock", kind: "uint32", repeated: false, dontOmitEmpty: false },
     ],
   },
   "crucible.provider.v1.Attribute": {

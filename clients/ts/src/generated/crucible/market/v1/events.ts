@@ -100,8 +100,9 @@ export interface EventBidCreated {
 
 /**
  * EventBidClosed is emitted when a bid leaves BID_STATE_OPEN other than by
- * winning: withdrawn by its provider, or lost (another bid won, the order was
- * cancelled or expired). Its deposit has been returned.
+ * winning: withdrawn by its provider, lost (another bid won, the order was
+ * cancelled or expired), or displaced by a better bid on a full order. Its
+ * deposit has been returned.
  */
 export interface EventBidClosed {
   /** bid_id is the closed bid. */
@@ -116,8 +117,18 @@ export interface EventBidClosed {
   provider?:
     | string
     | undefined;
-  /** state is the bid's final state (BID_STATE_LOST or BID_STATE_WITHDRAWN). */
-  state?: BidState | undefined;
+  /**
+   * state is the bid's final state (BID_STATE_LOST, BID_STATE_WITHDRAWN or
+   * BID_STATE_DISPLACED).
+   */
+  state?:
+    | BidState
+    | undefined;
+  /**
+   * displaced_by is, for BID_STATE_DISPLACED, the better bid that took the
+   * closed bid's place on the order's full book; 0 otherwise.
+   */
+  displacedBy?: bigint | undefined;
 }
 
 /** EventLeaseCreated is emitted when a tenant accepts a bid. */
@@ -780,7 +791,7 @@ export const EventBidCreated: MessageFns<EventBidCreated> = {
 };
 
 function createBaseEventBidClosed(): EventBidClosed {
-  return { bidId: 0n, orderId: 0n, provider: "", state: 0 };
+  return { bidId: 0n, orderId: 0n, provider: "", state: 0, displacedBy: 0n };
 }
 
 export const EventBidClosed: MessageFns<EventBidClosed> = {
@@ -802,6 +813,12 @@ export const EventBidClosed: MessageFns<EventBidClosed> = {
     }
     if (message.state !== undefined && message.state !== 0) {
       writer.uint32(32).int32(message.state);
+    }
+    if (message.displacedBy !== undefined && message.displacedBy !== 0n) {
+      if (BigInt.asUintN(64, message.displacedBy) !== message.displacedBy) {
+        throw new globalThis.Error("value provided for field message.displacedBy of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.displacedBy);
     }
     return writer;
   },
@@ -851,6 +868,14 @@ export const EventBidClosed: MessageFns<EventBidClosed> = {
             message.state = reader.int32() as any;
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.displacedBy = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -869,6 +894,11 @@ export const EventBidClosed: MessageFns<EventBidClosed> = {
       orderId: isSet(object.orderId) ? BigInt(object.orderId) : isSet(object.order_id) ? BigInt(object.order_id) : 0n,
       provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
       state: isSet(object.state) ? bidStateFromJSON(object.state) : 0,
+      displacedBy: isSet(object.displacedBy)
+        ? BigInt(object.displacedBy)
+        : isSet(object.displaced_by)
+        ? BigInt(object.displaced_by)
+        : 0n,
     };
   },
 
@@ -886,6 +916,9 @@ export const EventBidClosed: MessageFns<EventBidClosed> = {
     if (message.state !== undefined && message.state !== 0) {
       obj.state = bidStateToJSON(message.state);
     }
+    if (message.displacedBy !== undefined && message.displacedBy !== 0n) {
+      obj.displacedBy = message.displacedBy.toString();
+    }
     return obj;
   },
 
@@ -898,6 +931,9 @@ export const EventBidClosed: MessageFns<EventBidClosed> = {
     message.orderId = (object.orderId !== undefined && object.orderId !== null) ? BigInt(object.orderId) : 0n;
     message.provider = object.provider ?? "";
     message.state = object.state ?? 0;
+    message.displacedBy = (object.displacedBy !== undefined && object.displacedBy !== null)
+      ? BigInt(object.displacedBy)
+      : 0n;
     return message;
   },
 };

@@ -89,8 +89,18 @@ export enum BidState {
    * was cancelled or expired. Its deposit was returned.
    */
   BID_STATE_LOST = 3,
-  /** BID_STATE_WITHDRAWN - BID_STATE_WITHDRAWN is a bid its provider closed. Its deposit was returned. */
+  /**
+   * BID_STATE_WITHDRAWN - BID_STATE_WITHDRAWN is a bid its provider closed. Its deposit was returned.
+   * Such a bid is deleted when it is withdrawn (EventBidClosed keeps the
+   * history); only state written before that rule holds one.
+   */
   BID_STATE_WITHDRAWN = 4,
+  /**
+   * BID_STATE_DISPLACED - BID_STATE_DISPLACED is a bid pushed out of an order whose open bids were
+   * full by a better bid (see x/market's README). Its deposit was returned and
+   * it was deleted; only EventBidClosed carries this state.
+   */
+  BID_STATE_DISPLACED = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -111,6 +121,9 @@ export function bidStateFromJSON(object: any): BidState {
     case 4:
     case "BID_STATE_WITHDRAWN":
       return BidState.BID_STATE_WITHDRAWN;
+    case 5:
+    case "BID_STATE_DISPLACED":
+      return BidState.BID_STATE_DISPLACED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -130,6 +143,8 @@ export function bidStateToJSON(object: BidState): string {
       return "BID_STATE_LOST";
     case BidState.BID_STATE_WITHDRAWN:
       return "BID_STATE_WITHDRAWN";
+    case BidState.BID_STATE_DISPLACED:
+      return "BID_STATE_DISPLACED";
     case BidState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -430,7 +445,16 @@ export interface Bid {
     | BidState
     | undefined;
   /** created_height is the block height at which the bid was created. */
-  createdHeight?: bigint | undefined;
+  createdHeight?:
+    | bigint
+    | undefined;
+  /**
+   * verified is whether, when the bid was created, every offered GPU had
+   * passed a proof-of-compute challenge (within the order's
+   * verified_within_blocks when that is set). When an order's open bids are
+   * full, a verified bid displaces an unverified one.
+   */
+  verified?: boolean | undefined;
 }
 
 /**
@@ -1152,6 +1176,7 @@ function createBaseBid(): Bid {
     gpuUuids: [],
     state: 0,
     createdHeight: 0n,
+    verified: false,
   };
 }
 
@@ -1191,6 +1216,9 @@ export const Bid: MessageFns<Bid> = {
         throw new globalThis.Error("value provided for field message.createdHeight of type int64 too large");
       }
       writer.uint32(64).int64(message.createdHeight);
+    }
+    if (message.verified !== undefined && message.verified !== false) {
+      writer.uint32(72).bool(message.verified);
     }
     return writer;
   },
@@ -1275,6 +1303,14 @@ export const Bid: MessageFns<Bid> = {
             message.createdHeight = reader.int64() as bigint;
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.verified = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1305,6 +1341,7 @@ export const Bid: MessageFns<Bid> = {
         : isSet(object.created_height)
         ? BigInt(object.created_height)
         : 0n,
+      verified: isSet(object.verified) ? globalThis.Boolean(object.verified) : false,
     };
   },
 
@@ -1334,6 +1371,9 @@ export const Bid: MessageFns<Bid> = {
     if (message.createdHeight !== undefined && message.createdHeight !== 0n) {
       obj.createdHeight = message.createdHeight.toString();
     }
+    if (message.verified !== undefined && message.verified !== false) {
+      obj.verified = message.verified;
+    }
     return obj;
   },
 
@@ -1354,6 +1394,7 @@ export const Bid: MessageFns<Bid> = {
     message.createdHeight = (object.createdHeight !== undefined && object.createdHeight !== null)
       ? BigInt(object.createdHeight)
       : 0n;
+    message.verified = object.verified ?? false;
     return message;
   },
 };

@@ -67,7 +67,16 @@ export interface Params {
    * closed_retention_blocks later (at most max_expiries_per_block orders a
    * block). Events keep the history. 0 keeps them forever.
    */
-  closedRetentionBlocks?: bigint | undefined;
+  closedRetentionBlocks?:
+    | bigint
+    | undefined;
+  /**
+   * max_prune_records_per_block caps the records (bids, leases, escrow
+   * accounts, orders) the EndBlocker deletes while pruning finished orders in
+   * one block. An order with more bids than that is pruned over several
+   * blocks, resuming where the last block stopped.
+   */
+  maxPruneRecordsPerBlock?: number | undefined;
 }
 
 function createBaseParams(): Params {
@@ -80,6 +89,7 @@ function createBaseParams(): Params {
     maxExpiriesPerBlock: 0,
     maxStringLen: 0,
     closedRetentionBlocks: 0n,
+    maxPruneRecordsPerBlock: 0,
   };
 }
 
@@ -117,6 +127,9 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.closedRetentionBlocks of type uint64 too large");
       }
       writer.uint32(64).uint64(message.closedRetentionBlocks);
+    }
+    if (message.maxPruneRecordsPerBlock !== undefined && message.maxPruneRecordsPerBlock !== 0) {
+      writer.uint32(72).uint32(message.maxPruneRecordsPerBlock);
     }
     return writer;
   },
@@ -198,6 +211,14 @@ export const Params: MessageFns<Params> = {
             message.closedRetentionBlocks = reader.uint64() as bigint;
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.maxPruneRecordsPerBlock = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -252,6 +273,11 @@ export const Params: MessageFns<Params> = {
         : isSet(object.closed_retention_blocks)
         ? BigInt(object.closed_retention_blocks)
         : 0n,
+      maxPruneRecordsPerBlock: isSet(object.maxPruneRecordsPerBlock)
+        ? globalThis.Number(object.maxPruneRecordsPerBlock)
+        : isSet(object.max_prune_records_per_block)
+        ? globalThis.Number(object.max_prune_records_per_block)
+        : 0,
     };
   },
 
@@ -281,6 +307,9 @@ export const Params: MessageFns<Params> = {
     if (message.closedRetentionBlocks !== undefined && message.closedRetentionBlocks !== 0n) {
       obj.closedRetentionBlocks = message.closedRetentionBlocks.toString();
     }
+    if (message.maxPruneRecordsPerBlock !== undefined && message.maxPruneRecordsPerBlock !== 0) {
+      obj.maxPruneRecordsPerBlock = Math.round(message.maxPruneRecordsPerBlock);
+    }
     return obj;
   },
 
@@ -308,6 +337,7 @@ export const Params: MessageFns<Params> = {
       (object.closedRetentionBlocks !== undefined && object.closedRetentionBlocks !== null)
         ? BigInt(object.closedRetentionBlocks)
         : 0n;
+    message.maxPruneRecordsPerBlock = object.maxPruneRecordsPerBlock ?? 0;
     return message;
   },
 };
