@@ -172,7 +172,7 @@ func runEscrowProgram(t *testing.T, data []byte) {
 		case fuzzOpActivate:
 			id, prov, rate := pickID(), pickAddr(), sdk.Coin{Denom: pickDenom(), Amount: pickAmount()}
 			what = fmt.Sprintf("activate %d %s %s", id, prov, rate)
-			err = f.k.ActivateAccount(cctx, id, prov, rate)
+			err = f.k.ActivateAccount(cctx, id, prov, rate, 0)
 		case fuzzOpClose:
 			id := pickID()
 			what = fmt.Sprintf("close %d", id)

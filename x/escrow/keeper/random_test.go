@@ -142,10 +142,10 @@ func runRandomized(t *testing.T, seed int64, bps uint32, steps int) {
 			rate := 1 + r.Int63n(200)
 			m := models[id]
 			if m == nil || m.state != types.AccountStatePending {
-				expectUnchanged(id, func() error { return f.k.ActivateAccount(f.ctx, id, prov, coin(rate)) })
+				expectUnchanged(id, func() error { return f.k.ActivateAccount(f.ctx, id, prov, coin(rate), 0) })
 				break
 			}
-			require.NoError(t, f.k.ActivateAccount(f.ctx, id, prov, coin(rate)))
+			require.NoError(t, f.k.ActivateAccount(f.ctx, id, prov, coin(rate), 0))
 			m.provider, m.rate, m.activatedAt, m.state = prov, rate, f.ctx.BlockHeight(), types.AccountStateActive
 		case x < 44:
 			op = "deposit"
