@@ -257,3 +257,30 @@ func TestSimulationSettlesAsOfNextBlock(t *testing.T) {
 	require.Equal(t, deliver.GasMeter().GasConsumed(), sim.GasMeter().GasConsumed())
 	require.Equal(t, eventTypes(deliver.EventManager()), eventTypes(sim.EventManager()))
 }
+
+// TestQueryAccountProjects: the Account query returns the stored account and
+// its projection to the query's height, capped at end_height and at the take
+// rate of each block, without writing.
+func TestQueryAccountProjects(t *testing.T) {
+	f := newFixture(t)
+	f.setHeight(10)
+	f.openLease(1, 100_000, 49, 20) // ends at 30
+	f.setHeight(20)
+	f.setTakeRate(1_000) // 10% from block 21
+	f.setHeight(45)
+	res, err := f.query.Account(f.ctx, &types.QueryAccountRequest{Id: 1})
+	require.NoError(t, err)
+	require.Equal(t, f.account(1), res.Account, "stored, untouched")
+	require.Equal(t, int64(10), res.Account.SettledHeight)
+	p := res.Projected
+	require.Equal(t, int64(30), p.SettledHeight)
+	require.Equal(t, "980ucru", p.TotalPaid.String())
+	// 10 blocks at 2% (9.8) + 10 at 10% (49): floor(58.8) = 58.
+	require.Equal(t, "58ucru", p.TotalTaken.String())
+	require.Equal(t, uint32(8000), p.TakeRemainder)
+
+	acc, err := f.k.SettleAccount(f.ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, p, acc, "the projection is what settling does")
+	f.checkInvariants()
+}
