@@ -158,7 +158,7 @@ func projected(t testing.TB, c *apptest.Chain, acc escrowtypes.Account) (unwithd
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc, err = escrowkeeper.Projected(acc, c.Height, params.TakeRateBps)
+	acc, err = escrowkeeper.Projected(acc, c.Height, escrowkeeper.ConstantTakeRate(params.TakeRateBps))
 	if err != nil {
 		t.Fatal(err)
 	}

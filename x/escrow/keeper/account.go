@@ -70,11 +70,14 @@ func (k Keeper) OpenAccount(ctx context.Context, id uint64, owner sdk.AccAddress
 }
 
 // ActivateAccount starts streaming payment from the PENDING account id to
-// provider at rate per block, from the current block (settled_height = now).
-// rate must be positive and in the account's denom. The account enters the
+// provider at rate per block, from the current block (settled_height = now)
+// up to endHeight (the lease's end_height: no settlement pays past it, however
+// late the account is closed), or without end when endHeight is 0. endHeight
+// must be 0 or above the current height. rate must be positive and in the
+// account's denom. The account enters the
 // settlement queue at its exhaustion height; an account that cannot pay for a
 // single block is due at once (the current block).
-func (k Keeper) ActivateAccount(ctx context.Context, id uint64, provider sdk.AccAddress, rate sdk.Coin) error {
+func (k Keeper) ActivateAccount(ctx context.Context, id uint64, provider sdk.AccAddress, rate sdk.Coin, endHeight int64) error {
 	providerStr, err := k.addressCodec.BytesToString(provider)
 	if err != nil || len(provider) == 0 {
 		return errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "provider: %v", err)
@@ -93,7 +96,11 @@ func (k Keeper) ActivateAccount(ctx context.Context, id uint64, provider sdk.Acc
 		return errorsmod.Wrapf(types.ErrInvalidDenom, "rate denom %q, account denom %q", rate.Denom, acc.Balance.Denom)
 	}
 	now := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	if endHeight != 0 && endHeight <= now {
+		return errorsmod.Wrapf(types.ErrInvalidEndHeight, "end height %d not after the current height %d", endHeight, now)
+	}
 	prev := acc
+	acc.EndHeight = endHeight
 	acc.Provider = providerStr
 	acc.Rate = rate
 	acc.SettledHeight = now
@@ -106,7 +113,7 @@ func (k Keeper) ActivateAccount(ctx context.Context, id uint64, provider sdk.Acc
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventAccountActivated{
-		Id: id, Provider: providerStr, Rate: rate, ExhaustionHeight: acc.ExhaustionHeight,
+		Id: id, Provider: providerStr, Rate: rate, ExhaustionHeight: acc.ExhaustionHeight, EndHeight: endHeight,
 	})
 }
 
@@ -211,7 +218,8 @@ func (k Keeper) payProvider(ctx context.Context, acc *types.Account, provider sd
 	})
 }
 
-// CloseAccount closes the account id: it settles to the current block, pays
+// CloseAccount closes the account id: it settles to the current block (or
+// its end_height, when that came first), pays
 // all unwithdrawn earnings to the provider, refunds the remaining balance to
 // the owner, removes the queue entry and marks the account CLOSED. Closing a
 // PENDING account refunds everything. Closing a CLOSED account is an error.

@@ -69,15 +69,15 @@ func TestActivateAccount(t *testing.T) {
 	f.open(1, tenant, 1000)
 
 	// Bad input first: nothing changes.
-	require.ErrorIs(t, f.k.ActivateAccount(f.ctx, 1, provider, coin(0)), types.ErrInvalidAmount)
-	require.ErrorIs(t, f.k.ActivateAccount(f.ctx, 1, provider, sdk.Coin{Denom: denom, Amount: sdkmath.NewInt(-3)}), types.ErrInvalidAmount)
-	require.ErrorIs(t, f.k.ActivateAccount(f.ctx, 1, provider, sdk.NewInt64Coin("uother", 7)), types.ErrInvalidDenom)
-	require.ErrorIs(t, f.k.ActivateAccount(f.ctx, 1, nil, coin(7)), sdkerrors.ErrInvalidAddress)
-	require.ErrorIs(t, f.k.ActivateAccount(f.ctx, 99, provider, coin(7)), types.ErrAccountNotFound)
+	require.ErrorIs(t, f.k.ActivateAccount(f.ctx, 1, provider, coin(0), 0), types.ErrInvalidAmount)
+	require.ErrorIs(t, f.k.ActivateAccount(f.ctx, 1, provider, sdk.Coin{Denom: denom, Amount: sdkmath.NewInt(-3)}, 0), types.ErrInvalidAmount)
+	require.ErrorIs(t, f.k.ActivateAccount(f.ctx, 1, provider, sdk.NewInt64Coin("uother", 7), 0), types.ErrInvalidDenom)
+	require.ErrorIs(t, f.k.ActivateAccount(f.ctx, 1, nil, coin(7), 0), sdkerrors.ErrInvalidAddress)
+	require.ErrorIs(t, f.k.ActivateAccount(f.ctx, 99, provider, coin(7), 0), types.ErrAccountNotFound)
 	require.Equal(t, types.AccountStatePending, f.account(1).State)
 
 	em := f.freshEvents()
-	require.NoError(t, f.k.ActivateAccount(f.ctx, 1, provider, coin(7)))
+	require.NoError(t, f.k.ActivateAccount(f.ctx, 1, provider, coin(7), 0))
 	require.Equal(t, []string{"crucible.escrow.v1.EventAccountActivated"}, eventTypes(em))
 	acc := f.account(1)
 	require.Equal(t, types.AccountStateActive, acc.State)
@@ -88,7 +88,7 @@ func TestActivateAccount(t *testing.T) {
 	f.checkInvariants()
 
 	// Only pending accounts can be activated.
-	require.ErrorIs(t, f.k.ActivateAccount(f.ctx, 1, provider, coin(7)), types.ErrInvalidState)
+	require.ErrorIs(t, f.k.ActivateAccount(f.ctx, 1, provider, coin(7), 0), types.ErrInvalidState)
 }
 
 func TestActivateBelowOneBlockIsDueNow(t *testing.T) {
@@ -275,6 +275,9 @@ func TestOneUnitRemainderAndShortFunds(t *testing.T) {
 	f.checkInvariants()
 }
 
+// TestTakeRounding: the take of one block (49 * 2% = 0.98) is not rounded
+// away; the fraction is carried in take_remainder and taken with the next
+// block. A take-rate change applies from the block after the change.
 func TestTakeRounding(t *testing.T) {
 	f := newFixture(t)
 	f.setHeight(1)
@@ -282,25 +285,36 @@ func TestTakeRounding(t *testing.T) {
 	f.setHeight(2)
 	acc, err := f.k.SettleAccount(f.ctx, 1)
 	require.NoError(t, err)
-	// 49 * 2% = 0.98: rounded down to 0, the provider keeps it all.
+	// 49 * 2% = 0.98: nothing whole to take yet, 9800/10000 carried.
 	require.True(t, acc.TotalTaken.IsZero())
+	require.Equal(t, uint32(9800), acc.TakeRemainder)
 	require.Equal(t, "49ucru", acc.Unwithdrawn.String())
 
 	f.setHeight(3)
-	f.setTakeRate(3333)
+	f.setTakeRate(3333) // from block 4 on
 	acc, err = f.k.SettleAccount(f.ctx, 1)
 	require.NoError(t, err)
-	// 49 * 33.33% = 16.3317 -> 16.
-	require.Equal(t, "16ucru", acc.TotalTaken.String())
-	require.Equal(t, "82ucru", acc.Unwithdrawn.String())
+	// Block 3 still at 2%: 0.98 + 0.98 = 1.96 -> 1, 0.96 carried.
+	require.Equal(t, "1ucru", acc.TotalTaken.String())
+	require.Equal(t, uint32(9600), acc.TakeRemainder)
+	require.Equal(t, "97ucru", acc.Unwithdrawn.String())
 	require.Equal(t, "98ucru", acc.TotalPaid.String())
 
 	f.setHeight(4)
-	f.setTakeRate(0)
+	f.setTakeRate(0) // from block 5 on
 	acc, err = f.k.SettleAccount(f.ctx, 1)
 	require.NoError(t, err)
-	require.Equal(t, "16ucru", acc.TotalTaken.String())
-	require.Equal(t, "131ucru", acc.Unwithdrawn.String())
+	// Block 4 at 33.33%: 16.3317 + 0.96 = 17.2917 -> 17.
+	require.Equal(t, "18ucru", acc.TotalTaken.String())
+	require.Equal(t, uint32(2917), acc.TakeRemainder)
+	require.Equal(t, "129ucru", acc.Unwithdrawn.String())
+
+	f.setHeight(6)
+	acc, err = f.k.SettleAccount(f.ctx, 1)
+	require.NoError(t, err)
+	// Blocks 5 and 6 at 0%.
+	require.Equal(t, "18ucru", acc.TotalTaken.String())
+	require.Equal(t, "227ucru", acc.Unwithdrawn.String())
 	f.checkInvariants()
 }
 
@@ -318,7 +332,7 @@ func TestLargeAmounts(t *testing.T) {
 	require.Equal(t, "1", f.balance(other).String())
 
 	// Rate 1: the exhaustion height saturates at MaxInt64.
-	require.NoError(t, f.k.ActivateAccount(f.ctx, 1, provider, coin(1)))
+	require.NoError(t, f.k.ActivateAccount(f.ctx, 1, provider, coin(1), 0))
 	require.Equal(t, int64(math.MaxInt64), f.account(1).ExhaustionHeight)
 	f.checkInvariants()
 
@@ -328,7 +342,7 @@ func TestLargeAmounts(t *testing.T) {
 	half := maxInt.QuoRaw(2) // 2^255 - 1
 	f2.bank.mint(tenant, sdk.NewCoin(denom, maxInt))
 	require.NoError(t, f2.k.OpenAccount(f2.ctx, 1, tenant, sdk.NewCoin(denom, maxInt)))
-	require.NoError(t, f2.k.ActivateAccount(f2.ctx, 1, provider, sdk.NewCoin(denom, half)))
+	require.NoError(t, f2.k.ActivateAccount(f2.ctx, 1, provider, sdk.NewCoin(denom, half), 0))
 	require.Equal(t, int64(3), f2.account(1).ExhaustionHeight) // 2 blocks, remainder 1
 	f2.setHeight(100)
 	ids, err := f2.k.ProcessDue(f2.ctx, 0)

@@ -187,7 +187,7 @@ func (f *fixture) setTakeRate(bps uint32) {
 	p, err := f.k.Params.Get(f.ctx)
 	require.NoError(f.t, err)
 	p.TakeRateBps = bps
-	require.NoError(f.t, f.k.Params.Set(f.ctx, p))
+	require.NoError(f.t, f.k.SetParams(f.ctx, p))
 }
 
 // open mints deposit to owner and opens account id.
@@ -199,7 +199,7 @@ func (f *fixture) open(id uint64, owner sdk.AccAddress, deposit int64) {
 // openActive opens and activates account id at the current height.
 func (f *fixture) openActive(id uint64, owner, provider sdk.AccAddress, deposit, rate int64) {
 	f.open(id, owner, deposit)
-	require.NoError(f.t, f.k.ActivateAccount(f.ctx, id, provider, coin(rate)))
+	require.NoError(f.t, f.k.ActivateAccount(f.ctx, id, provider, coin(rate), 0))
 }
 
 // checkInvariants asserts the balance and queue invariants.

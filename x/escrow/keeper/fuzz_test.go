@@ -171,8 +171,17 @@ func runEscrowProgram(t *testing.T, data []byte) {
 			err = f.k.OpenAccount(cctx, id, owner, dep)
 		case fuzzOpActivate:
 			id, prov, rate := pickID(), pickAddr(), sdk.Coin{Denom: pickDenom(), Amount: pickAmount()}
-			what = fmt.Sprintf("activate %d %s %s", id, prov, rate)
-			err = f.k.ActivateAccount(cctx, id, prov, rate)
+			end := int64(0) // no end, a lease end ahead, or an invalid one (now, past, negative)
+			switch r.u8() % 4 {
+			case 1:
+				end = f.ctx.BlockHeight() + int64(r.u8()%32) + 1
+			case 2:
+				end = f.ctx.BlockHeight() - int64(r.u8()%4)
+			case 3:
+				end = -int64(r.u8())
+			}
+			what = fmt.Sprintf("activate %d %s %s end %d", id, prov, rate, end)
+			err = f.k.ActivateAccount(cctx, id, prov, rate, end)
 		case fuzzOpClose:
 			id := pickID()
 			what = fmt.Sprintf("close %d", id)

@@ -11,7 +11,7 @@ import (
 	"github.com/crucible-network/crucible/x/escrow/types"
 )
 
-// InitGenesis validates gs and loads it: params, accounts, and the settlement
+// InitGenesis validates gs and loads it: params, the take-rate history, accounts, and the settlement
 // queue rebuilt from every ACTIVE account's exhaustion_height. The module
 // account's bank balance is part of x/bank's genesis; CheckBalances verifies
 // that the two agree.
@@ -21,6 +21,11 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 	}
 	if err := k.Params.Set(ctx, gs.Params); err != nil {
 		return err
+	}
+	for _, c := range gs.TakeRateHistory {
+		if err := k.TakeRateHistory.Set(ctx, c.Height, c.TakeRateBps); err != nil {
+			return err
+		}
 	}
 	for _, acc := range gs.Accounts {
 		if _, err := k.addressCodec.StringToBytes(acc.Owner); err != nil {
@@ -43,7 +48,8 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 	return nil
 }
 
-// ExportGenesis returns the params and every account in id order.
+// ExportGenesis returns the params, every account in id order and the
+// take-rate history.
 func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -57,5 +63,10 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	if err != nil {
 		return nil, err
 	}
-	return types.NewGenesisState(params, accounts), nil
+	gs := types.NewGenesisState(params, accounts)
+	err = k.TakeRateHistory.Walk(ctx, nil, func(h int64, bps uint32) (bool, error) {
+		gs.TakeRateHistory = append(gs.TakeRateHistory, types.TakeRateChange{Height: h, TakeRateBps: bps})
+		return false, nil
+	})
+	return gs, err
 }

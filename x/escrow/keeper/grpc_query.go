@@ -37,7 +37,7 @@ func (q Querier) Params(ctx context.Context, req *types.QueryParamsRequest) (*ty
 	return &types.QueryParamsResponse{Params: params}, nil
 }
 
-// Account returns one account as stored.
+// Account returns one account as stored and projected to the query's height.
 func (q Querier) Account(ctx context.Context, req *types.QueryAccountRequest) (*types.QueryAccountResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
@@ -48,7 +48,11 @@ func (q Querier) Account(ctx context.Context, req *types.QueryAccountRequest) (*
 	} else if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
-	return &types.QueryAccountResponse{Account: acc}, nil
+	projected, err := q.k.ProjectedAccount(ctx, acc, sdk.UnwrapSDKContext(ctx).BlockHeight())
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryAccountResponse{Account: acc, Projected: projected}, nil
 }
 
 // Accounts returns one page of accounts in id order, filtered by owner,

@@ -26,7 +26,7 @@ func queryFixture(t *testing.T) *fixture {
 	} {
 		f.open(id, spec.owner, 1000)
 		if spec.provider != nil {
-			require.NoError(t, f.k.ActivateAccount(f.ctx, id, spec.provider, coin(1)))
+			require.NoError(t, f.k.ActivateAccount(f.ctx, id, spec.provider, coin(1), 0))
 		}
 	}
 	_, err := f.k.CloseAccount(f.ctx, 2, "test")

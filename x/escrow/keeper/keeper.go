@@ -46,6 +46,11 @@ type Keeper struct {
 	// Queue is the settlement queue: (exhaustion height, account id) for every
 	// active account that has not yet been reported exhausted.
 	Queue collections.KeySet[collections.Pair[int64, uint64]]
+	// TakeRateHistory maps the height of each take-rate change to the rate
+	// in force up to and including that height (SetParams appends, at most
+	// types.MaxTakeRateHistory entries): settlement charges every block the
+	// rate of its own time.
+	TakeRateHistory collections.Map[int64, uint32]
 }
 
 // NewKeeper returns the escrow keeper. authority is the address allowed to
@@ -74,6 +79,8 @@ func NewKeeper(
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Queue: collections.NewKeySet(sb, types.QueueKey, "queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		TakeRateHistory: collections.NewMap(sb, types.TakeRateHistoryKey, "take_rate_history",
+			collections.Int64Key, collections.Uint32Value),
 	}
 	k.Accounts = collections.NewMap(sb, types.AccountsKey, "accounts",
 		collections.Uint64Key, codec.CollValue[types.Account](cdc))
@@ -91,6 +98,63 @@ func NewKeeper(
 
 // GetAuthority returns the address allowed to update the params.
 func (k Keeper) GetAuthority() string { return k.authority }
+
+// SetParams stores p. When the take rate changes it records the rate in
+// force so far at the current height in TakeRateHistory (a second change in
+// the same block keeps the first record: blocks up to this one pay the rate
+// they started with) and emits EventTakeRateChanged; the new rate applies
+// from the next block. Beyond types.MaxTakeRateHistory records the oldest is
+// dropped: an account not settled since before it would be charged the next
+// record's rate for those blocks (64 governance changes of the take rate
+// while an account never settles).
+func (k Keeper) SetParams(ctx context.Context, p types.Params) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	old, err := k.Params.Get(ctx)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return err
+	}
+	if err == nil && old.TakeRateBps != p.TakeRateBps {
+		now := sdk.UnwrapSDKContext(ctx).BlockHeight()
+		has, err := k.TakeRateHistory.Has(ctx, now)
+		if err != nil {
+			return err
+		}
+		if !has {
+			if err := k.TakeRateHistory.Set(ctx, now, old.TakeRateBps); err != nil {
+				return err
+			}
+			if err := k.pruneTakeRateHistory(ctx); err != nil {
+				return err
+			}
+		}
+		if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventTakeRateChanged{
+			Height: now, OldTakeRateBps: old.TakeRateBps, NewTakeRateBps: p.TakeRateBps,
+		}); err != nil {
+			return err
+		}
+	}
+	return k.Params.Set(ctx, p)
+}
+
+// pruneTakeRateHistory drops the oldest records beyond types.MaxTakeRateHistory.
+func (k Keeper) pruneTakeRateHistory(ctx context.Context) error {
+	var heights []int64
+	err := k.TakeRateHistory.Walk(ctx, nil, func(h int64, _ uint32) (bool, error) {
+		heights = append(heights, h)
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(heights)-types.MaxTakeRateHistory; i++ {
+		if err := k.TakeRateHistory.Remove(ctx, heights[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // ModuleAddress returns the escrow module account's address, which holds all
 // escrowed funds.

@@ -52,7 +52,8 @@ func (s msgServer) Withdraw(ctx context.Context, msg *types.MsgWithdraw) (*types
 	return &types.MsgWithdrawResponse{Amount: amount}, nil
 }
 
-// UpdateParams replaces the params; only the authority may send it.
+// UpdateParams replaces the params; only the authority may send it. A
+// changed take rate applies from the next block (Keeper.SetParams).
 func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
 	if msg.Authority != s.k.authority {
 		return nil, errorsmod.Wrapf(types.ErrInvalidAuthority, "expected %s, got %s", s.k.authority, msg.Authority)
@@ -60,7 +61,7 @@ func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 	if err := msg.Validate(s.k.addressCodec); err != nil {
 		return nil, err
 	}
-	if err := s.k.Params.Set(ctx, msg.Params); err != nil {
+	if err := s.k.SetParams(ctx, msg.Params); err != nil {
 		return nil, err
 	}
 	return &types.MsgUpdateParamsResponse{}, nil

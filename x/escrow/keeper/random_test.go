@@ -21,6 +21,7 @@ type model struct {
 	provider    sdk.AccAddress
 	state       types.AccountState
 	activatedAt int64
+	end         int64 // end_height; 0: none
 	rate        int64
 	deposited   sdkmath.Int // everything ever put in
 	refunded    sdkmath.Int // returned to the owner on close
@@ -29,8 +30,12 @@ type model struct {
 
 // closedFormPaid is what an account that streamed from activatedAt to height
 // with cumulative deposits d must have paid in total: payment goes block by
-// block in order, as far as the money allows, however the settlements fell.
+// block in order, as far as the money allows and never past its end, however
+// the settlements fell.
 func closedFormPaid(m *model, height int64, d sdkmath.Int) sdkmath.Int {
+	if m.end > 0 && height > m.end {
+		height = m.end
+	}
 	rate := sdkmath.NewInt(m.rate)
 	blocks := sdkmath.MinInt(sdkmath.NewInt(height-m.activatedAt), d.Quo(rate))
 	return blocks.Mul(rate)
@@ -140,13 +145,22 @@ func runRandomized(t *testing.T, seed int64, bps uint32, steps int) {
 			id := pickID()
 			prov := providers[r.Intn(len(providers))]
 			rate := 1 + r.Int63n(200)
+			var end int64 // half the accounts end (a lease's end_height)
+			if r.Intn(2) == 0 {
+				end = f.ctx.BlockHeight() + 1 + r.Int63n(60)
+			}
 			m := models[id]
 			if m == nil || m.state != types.AccountStatePending {
-				expectUnchanged(id, func() error { return f.k.ActivateAccount(f.ctx, id, prov, coin(rate)) })
+				expectUnchanged(id, func() error { return f.k.ActivateAccount(f.ctx, id, prov, coin(rate), end) })
 				break
 			}
-			require.NoError(t, f.k.ActivateAccount(f.ctx, id, prov, coin(rate)))
-			m.provider, m.rate, m.activatedAt, m.state = prov, rate, f.ctx.BlockHeight(), types.AccountStateActive
+			if r.Intn(20) == 0 {
+				err := expectUnchanged(id, func() error { return f.k.ActivateAccount(f.ctx, id, prov, coin(rate), f.ctx.BlockHeight()) })
+				require.ErrorIs(t, err, types.ErrInvalidEndHeight)
+				break
+			}
+			require.NoError(t, f.k.ActivateAccount(f.ctx, id, prov, coin(rate), end))
+			m.provider, m.rate, m.activatedAt, m.end, m.state = prov, rate, f.ctx.BlockHeight(), end, types.AccountStateActive
 		case x < 44:
 			op = "deposit"
 			id := pickID()
@@ -231,8 +245,9 @@ func runRandomized(t *testing.T, seed int64, bps uint32, steps int) {
 			// paid - taken = unwithdrawn + withdrawn
 			require.True(t, acc.TotalPaid.Amount.Sub(acc.TotalTaken.Amount).Equal(acc.Unwithdrawn.Amount.Add(m.withdrawn)),
 				"step %d account %d: earnings", step, id)
-			// take is at most floor(paid * bps / 10000) (sum of floors <= floor of sum)
-			require.True(t, acc.TotalTaken.Amount.LTE(types.Take(acc.TotalPaid.Amount, bps)), "account %d take", id)
+			// take is exactly floor(paid * bps / 10000) however the
+			// settlements fell (the remainder is carried)
+			require.True(t, acc.TotalTaken.Amount.Equal(types.Take(acc.TotalPaid.Amount, bps)), "account %d take %s of %s", id, acc.TotalTaken, acc.TotalPaid)
 		}
 		require.True(t, f.balance(communityPool).Equal(taken), "community pool holds exactly the take")
 

@@ -23,21 +23,60 @@ type Settlement struct {
 	Taken sdkmath.Int
 }
 
+// TakeRates is the take-rate schedule settlement follows: Changes (oldest
+// first, heights increasing) say which rate was in force up to and including
+// each height; Current applies after the last change.
+type TakeRates struct {
+	Changes []types.TakeRateChange
+	Current uint32
+}
+
+// ConstantTakeRate is the schedule of a take rate that never changed.
+func ConstantTakeRate(bps uint32) TakeRates { return TakeRates{Current: bps} }
+
+// segments calls fn for each run of blocks (from, to] at one rate, in order.
+func (r TakeRates) segments(from, to int64, fn func(blocks int64, bps uint32) error) error {
+	cur := from
+	for _, c := range r.Changes {
+		if cur >= to {
+			return nil
+		}
+		if c.Height <= cur {
+			continue
+		}
+		end := min(c.Height, to)
+		if err := fn(end-cur, c.TakeRateBps); err != nil {
+			return err
+		}
+		cur = end
+	}
+	if cur < to {
+		return fn(to-cur, r.Current)
+	}
+	return nil
+}
+
 // computeSettlement settles acc up to height now in memory and returns what
 // moved; it touches neither the store nor the bank. Accounts that are not
-// active, or already settled up to now, are left unchanged.
+// active, or already settled up to now (or to their end), are left unchanged.
 //
-//	blocks  = min(now - settled_height, balance / rate)
+//	to      = min(now, end_height)        (end_height 0: no end)
+//	blocks  = min(to - settled_height, balance / rate)
 //	paid    = blocks * rate
-//	take    = floor(paid * take_rate_bps / 10000)
+//	take    = sum over the runs of blocks at one take rate (rates.segments) of
+//	          floor((run_paid * bps + take_remainder) / 10000), the rest of
+//	          the numerator carried in take_remainder (types.TakeWithRemainder)
 //	balance -= paid; unwithdrawn += paid - take
 //	total_paid += paid; total_taken += take
-//	settled_height = now, or settled_height + blocks when funds ran short
+//	settled_height = to, or settled_height + blocks when funds ran short
 //	exhaustion_height = settled_height + balance / rate (unchanged by settling)
 //
 // paid <= balance and take <= paid, so no coin is created or destroyed.
-func computeSettlement(acc *types.Account, now int64, takeRateBps uint32) (Settlement, error) {
+func computeSettlement(acc *types.Account, now int64, rates TakeRates) (Settlement, error) {
 	s := Settlement{Paid: sdkmath.ZeroInt(), Taken: sdkmath.ZeroInt()}
+	if acc.EndHeight > 0 && now > acc.EndHeight {
+		now = acc.EndHeight
+	}
 	if acc.State != types.AccountStateActive || now <= acc.SettledHeight {
 		return s, nil
 	}
@@ -48,7 +87,16 @@ func computeSettlement(acc *types.Account, now int64, takeRateBps uint32) (Settl
 	elapsed := sdkmath.NewInt(now - acc.SettledHeight)
 	blocks := sdkmath.MinInt(elapsed, acc.Balance.Amount.Quo(rate))
 	paid := blocks.Mul(rate) // <= balance: cannot overflow
-	take := types.Take(paid, takeRateBps)
+	take := sdkmath.ZeroInt()
+	rem := acc.TakeRemainder
+	err := rates.segments(acc.SettledHeight, acc.SettledHeight+blocks.Int64(), func(n int64, bps uint32) error {
+		t, r := types.TakeWithRemainder(sdkmath.NewInt(n).Mul(rate), bps, rem)
+		take, rem = take.Add(t), r
+		return nil
+	})
+	if err != nil {
+		return s, err
+	}
 	earnings := paid.Sub(take)
 
 	unwithdrawn, err := acc.Unwithdrawn.Amount.SafeAdd(earnings)
@@ -68,6 +116,7 @@ func computeSettlement(acc *types.Account, now int64, takeRateBps uint32) (Settl
 	acc.Unwithdrawn.Amount = unwithdrawn
 	acc.TotalPaid.Amount = totalPaid
 	acc.TotalTaken.Amount = totalTaken
+	acc.TakeRemainder = rem
 	if blocks.LT(elapsed) {
 		acc.SettledHeight += blocks.Int64() // funds ran short
 	} else {
@@ -81,25 +130,68 @@ func computeSettlement(acc *types.Account, now int64, takeRateBps uint32) (Settl
 	return s, nil
 }
 
-// Projected returns acc settled in memory to height now at takeRateBps, as
-// every state change would settle it (escrow settles lazily, so a stored
-// account may lag): for readers that want today's figures without writing.
-func Projected(acc types.Account, now int64, takeRateBps uint32) (types.Account, error) {
-	_, err := computeSettlement(&acc, now, takeRateBps)
+// Projected returns acc settled in memory to height now under the take-rate
+// schedule rates, as every state change would settle it (escrow settles
+// lazily, so a stored account may lag): for readers that want today's figures
+// without writing. Keeper.ProjectedAccount reads the schedule from state.
+func Projected(acc types.Account, now int64, rates TakeRates) (types.Account, error) {
+	_, err := computeSettlement(&acc, now, rates)
 	return acc, err
 }
 
-// settle settles acc up to the current block height: it updates acc in memory,
+// ProjectedAccount is Projected under the take-rate schedule in state.
+func (k Keeper) ProjectedAccount(ctx context.Context, acc types.Account, now int64) (types.Account, error) {
+	rates, err := k.takeRates(ctx, acc.SettledHeight)
+	if err != nil {
+		return acc, err
+	}
+	return Projected(acc, now, rates)
+}
+
+// takeRates loads the take-rate schedule for blocks after height from: the
+// changes above from (at most types.MaxTakeRateHistory) and the current
+// param.
+func (k Keeper) takeRates(ctx context.Context, from int64) (TakeRates, error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return TakeRates{}, err
+	}
+	rates := TakeRates{Current: params.TakeRateBps}
+	rng := new(collections.Range[int64]).StartExclusive(from)
+	err = k.TakeRateHistory.Walk(ctx, rng, func(h int64, bps uint32) (bool, error) {
+		rates.Changes = append(rates.Changes, types.TakeRateChange{Height: h, TakeRateBps: bps})
+		return false, nil
+	})
+	return rates, err
+}
+
+// settlementHeight is the height settlement runs to in ctx: the block height,
+// or in simulation (gas estimation) the next block's. A simulated transaction
+// runs on the last committed state at its height, where a lease started in
+// that block has zero blocks to settle; its delivery comes in a later block
+// and settles at least one, which costs gas (the take's transfer, the event,
+// the store writes). Settling as of height + 1 in simulation makes the
+// estimate pay for what delivery pays. Simulated state is discarded, so this
+// never touches consensus.
+func settlementHeight(ctx context.Context) int64 {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	if sdkCtx.ExecMode() == sdk.ExecModeSimulate {
+		return sdkCtx.BlockHeight() + 1
+	}
+	return sdkCtx.BlockHeight()
+}
+
+// settle settles acc up to the current block height (settlementHeight),
+// capped at its end_height: it updates acc in memory,
 // sends the take to the community pool and emits EventSettled when anything was
 // paid. The caller stores acc. Settling never moves an account in the queue
 // (see types.ExhaustionHeight).
 func (k Keeper) settle(ctx context.Context, acc *types.Account) (Settlement, error) {
-	params, err := k.Params.Get(ctx)
+	rates, err := k.takeRates(ctx, acc.SettledHeight)
 	if err != nil {
 		return Settlement{}, err
 	}
-	now := sdk.UnwrapSDKContext(ctx).BlockHeight()
-	s, err := computeSettlement(acc, now, params.TakeRateBps)
+	s, err := computeSettlement(acc, settlementHeight(ctx), rates)
 	if err != nil || !s.Paid.IsPositive() {
 		return s, err
 	}
@@ -187,8 +279,15 @@ func (k Keeper) ProcessDue(ctx context.Context, limit uint32) (exhausted []uint6
 			exhausted = append(exhausted, id)
 			continue
 		}
-		// Not exhausted after all (cannot happen while the queue is in sync):
-		// put it back at its real exhaustion height, which is > now.
+		// Not exhausted: an account paid up to its end_height (its lease
+		// ended and waits in x/market's lease-end queue, which closes it)
+		// settles no further, so it leaves the queue; a deposit would put it
+		// back.
+		if acc.EndHeight > 0 && acc.SettledHeight >= acc.EndHeight {
+			continue
+		}
+		// Otherwise (cannot happen while the queue is in sync) put it back at
+		// its real exhaustion height, which is > now.
 		if err := k.Queue.Set(ctx, collections.Join(acc.ExhaustionHeight, id)); err != nil {
 			return exhausted, err
 		}

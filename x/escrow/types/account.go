@@ -36,6 +36,24 @@ func Take(paid sdkmath.Int, bps uint32) sdkmath.Int {
 	return q.Mul(b).Add(r.Mul(b).QuoRaw(BasisPoints))
 }
 
+// TakeWithRemainder returns the take of a payment paid at bps with the
+// account's carried remainder rem (in 1/BasisPoints of a unit, < BasisPoints):
+//
+//	take   = floor((paid*bps + rem) / BasisPoints)
+//	newRem = (paid*bps + rem) mod BasisPoints
+//
+// computed without a product larger than paid (paid = q*BasisPoints + r). So
+// over any sequence of payments the takes sum to floor(sum(paid_i*bps_i) /
+// BasisPoints): settling often cannot round the take away. take <= paid for
+// bps <= BasisPoints.
+func TakeWithRemainder(paid sdkmath.Int, bps, rem uint32) (take sdkmath.Int, newRem uint32) {
+	q := paid.QuoRaw(BasisPoints)
+	r := paid.ModRaw(BasisPoints).Uint64()
+	num := r*uint64(bps) + uint64(rem) // < 10^8 + 10^4
+	take = q.Mul(sdkmath.NewIntFromUint64(uint64(bps))).Add(sdkmath.NewIntFromUint64(num / BasisPoints))
+	return take, uint32(num % BasisPoints)
+}
+
 // Validate checks an account's internal consistency: every coin valid and in
 // the balance's denom, and the fields each state requires. Addresses are only
 // checked for presence; the keeper decodes them with its address codec.
@@ -73,16 +91,19 @@ func (a Account) Validate() error {
 	if a.Unwithdrawn.Amount.GT(a.TotalPaid.Amount.Sub(a.TotalTaken.Amount)) {
 		return wrap("unwithdrawn %s exceeds earnings %s", a.Unwithdrawn, a.TotalPaid.Sub(a.TotalTaken))
 	}
-	if a.SettledHeight < 0 || a.ExhaustionHeight < 0 {
+	if a.SettledHeight < 0 || a.ExhaustionHeight < 0 || a.EndHeight < 0 {
 		return wrap("negative height")
+	}
+	if a.TakeRemainder >= BasisPoints {
+		return wrap("take_remainder %d must be below %d", a.TakeRemainder, BasisPoints)
 	}
 	switch a.State {
 	case AccountStatePending:
 		if a.Provider != "" {
 			return wrap("pending account has a provider")
 		}
-		if !a.Rate.IsZero() || !a.TotalPaid.IsZero() || a.ExhaustionHeight != 0 {
-			return wrap("pending account has a rate, payments or an exhaustion height")
+		if !a.Rate.IsZero() || !a.TotalPaid.IsZero() || a.ExhaustionHeight != 0 || a.EndHeight != 0 || a.TakeRemainder != 0 {
+			return wrap("pending account has a rate, payments, an exhaustion or end height or a take remainder")
 		}
 	case AccountStateActive:
 		if a.Provider == "" {
@@ -93,6 +114,9 @@ func (a Account) Validate() error {
 		}
 		if want := ExhaustionHeight(a.SettledHeight, a.Balance.Amount, a.Rate.Amount); a.ExhaustionHeight != want {
 			return wrap("exhaustion_height %d, want %d", a.ExhaustionHeight, want)
+		}
+		if a.EndHeight != 0 && a.SettledHeight > a.EndHeight {
+			return wrap("settled_height %d past end_height %d", a.SettledHeight, a.EndHeight)
 		}
 	case AccountStateClosed:
 		if !a.Balance.IsZero() || !a.Unwithdrawn.IsZero() || a.ExhaustionHeight != 0 {

@@ -18,4 +18,5 @@ var (
 	ErrInvalidGenesis    = errorsmod.Register(ModuleName, 13, "invalid genesis state")
 	ErrInvalidAccount    = errorsmod.Register(ModuleName, 14, "invalid escrow account")
 	ErrInvariantBroken   = errorsmod.Register(ModuleName, 15, "escrow invariant broken")
+	ErrInvalidEndHeight  = errorsmod.Register(ModuleName, 16, "invalid end height")
 )

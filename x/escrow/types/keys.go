@@ -28,4 +28,7 @@ var (
 	// AccountsByStateProviderKey indexes accounts by (state, provider, id);
 	// pending accounts sit under the empty provider.
 	AccountsByStateProviderKey = collections.NewPrefix(6)
+	// TakeRateHistoryKey stores the take-rate changes: height -> the rate in
+	// force up to and including that height.
+	TakeRateHistoryKey = collections.NewPrefix(7)
 )

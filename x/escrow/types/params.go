@@ -11,6 +11,9 @@ const (
 	DefaultTakeRateBps = 200
 	// DefaultMaxSettlementsPerBlock caps the queue entries settled per block.
 	DefaultMaxSettlementsPerBlock = 200
+	// MaxTakeRateHistory bounds the take-rate changes kept in state; the
+	// oldest is dropped beyond it (see Keeper.SetParams).
+	MaxTakeRateHistory = 64
 )
 
 // DefaultParams returns the default module parameters.

@@ -26,8 +26,10 @@ const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 // by the governance authority through MsgUpdateParams.
 type Params struct {
 	// take_rate_bps is the share of every settled payment sent to the community
-	// pool, in basis points (0..10000). The take is rounded down, so rounding
-	// favours the provider and never creates or destroys coins.
+	// pool, in basis points (0..5000). Each account carries the fraction of a
+	// coin not yet taken (take_remainder), so an account's takes sum to
+	// floor(sum of paid * rate / 10000) however often it settles; a change
+	// applies only to blocks after the block of the change.
 	TakeRateBps uint32 `protobuf:"varint,1,opt,name=take_rate_bps,json=takeRateBps,proto3" json:"take_rate_bps,omitempty"`
 	// max_settlements_per_block caps the number of accounts the EndBlocker settles
 	// from the exhaustion queue in one block; the rest wait for the next block.

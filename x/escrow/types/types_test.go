@@ -3,6 +3,7 @@ package types_test
 import (
 	"math"
 	"math/big"
+	"math/rand/v2"
 	"testing"
 
 	sdkmath "cosmossdk.io/math"
@@ -119,4 +120,38 @@ func TestGenesisValidate(t *testing.T) {
 		mutate(gs)
 		require.ErrorIs(t, gs.Validate(), types.ErrInvalidGenesis, name)
 	}
+}
+
+// TestTakeWithRemainderSumsExactly: however a total is split into payments
+// (and whatever the rate of each), the takes with the carried remainder sum
+// to floor(sum(paid_i * bps_i) / 10000); the remainder stays below 10000 and
+// no take exceeds its payment. Without the remainder, 49 a block at 2% took 0.
+func TestTakeWithRemainderSumsExactly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 500; trial++ {
+		var rem uint32
+		sum, num := sdkmath.ZeroInt(), sdkmath.ZeroInt()
+		for i := 0; i < 1+rng.IntN(50); i++ {
+			paid := sdkmath.NewInt(rng.Int64N(1_000_000))
+			if i%7 == 3 {
+				paid = maxInt().QuoRaw(1 << 20) // large: no intermediate overflow
+			}
+			bps := uint32(rng.IntN(types.MaxTakeRateBps + 1))
+			take, r := types.TakeWithRemainder(paid, bps, rem)
+			require.True(t, take.LTE(paid))
+			require.Less(t, r, uint32(types.BasisPoints))
+			rem = r
+			sum = sum.Add(take)
+			num = num.Add(paid.MulRaw(int64(bps)))
+		}
+		require.Equal(t, num.QuoRaw(types.BasisPoints).String(), sum.String())
+		require.Equal(t, num.ModRaw(types.BasisPoints).Int64(), int64(rem))
+	}
+	var rem uint32
+	total := sdkmath.ZeroInt()
+	for i := 0; i < 100; i++ {
+		take, r := types.TakeWithRemainder(sdkmath.NewInt(49), 200, rem)
+		total, rem = total.Add(take), r
+	}
+	require.Equal(t, "98", total.String()) // old per-settlement floor: 0
 }

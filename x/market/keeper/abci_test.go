@@ -128,6 +128,7 @@ func TestEndBlockerClosesUnfundedLeases(t *testing.T) {
 	l := f.lease(leaseID)
 	require.Equal(t, types.LeaseStateClosed, l.State)
 	require.Equal(t, types.LeaseCloseReasonInsufficientFunds, l.CloseReason)
+	require.Equal(t, "lease_insufficient_funds", f.escrow.closed[leaseID], "one escrow reason format (was LEASE_CLOSE_REASON_INSUFFICIENT_FUNDS)")
 	require.Equal(t, types.LeaseStateActive, f.lease(other).State)
 	require.Zero(t, f.providers.get(provA).ActiveLeases)
 	// Provider: 100 earned + 500_000 bid deposit back; tenant: 20 refunded.

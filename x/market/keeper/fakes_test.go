@@ -156,6 +156,7 @@ type escrowAccount struct {
 	owner, provider sdk.AccAddress
 	balance, rate   sdk.Coin
 	activatedAt     int64
+	endHeight       int64    // last block paid for, like x/escrow (0: none)
 	clawed          math.Int // earnings taken back for the owner
 }
 
@@ -200,12 +201,12 @@ func (e *fakeEscrow) OpenAccount(ctx context.Context, id uint64, owner sdk.AccAd
 	return nil
 }
 
-func (e *fakeEscrow) ActivateAccount(ctx context.Context, id uint64, provider sdk.AccAddress, rate sdk.Coin) error {
+func (e *fakeEscrow) ActivateAccount(ctx context.Context, id uint64, provider sdk.AccAddress, rate sdk.Coin, endHeight int64) error {
 	a, ok := e.accounts[id]
 	if !ok || a.provider != nil {
 		return errorsmod.Wrapf(errFakeEscrow, "account %d missing or active", id)
 	}
-	a.provider, a.rate, a.activatedAt = provider, rate, sdk.UnwrapSDKContext(ctx).BlockHeight()
+	a.provider, a.rate, a.activatedAt, a.endHeight = provider, rate, sdk.UnwrapSDKContext(ctx).BlockHeight(), endHeight
 	return nil
 }
 
@@ -213,6 +214,9 @@ func (e *fakeEscrow) ActivateAccount(ctx context.Context, id uint64, provider sd
 func (a *escrowAccount) owed(now int64) sdk.Coin {
 	if a.provider == nil {
 		return sdk.NewCoin(a.balance.Denom, math.ZeroInt())
+	}
+	if a.endHeight > 0 && now > a.endHeight {
+		now = a.endHeight
 	}
 	due := a.rate.Amount.MulRaw(now - a.activatedAt)
 	return sdk.NewCoin(a.balance.Denom, math.MinInt(due, a.balance.Amount))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -55,7 +56,7 @@ func (k Keeper) CreateLease(ctx context.Context, tenant sdk.AccAddress, bidID ui
 		return 0, err
 	}
 
-	if err := k.escrow.ActivateAccount(ctx, order.Id, provider, bid.Price); err != nil {
+	if err := k.escrow.ActivateAccount(ctx, order.Id, provider, bid.Price, end); err != nil {
 		return 0, errorsmod.Wrapf(err, "activate escrow account %d", order.Id)
 	}
 	if err := k.providers.AddActiveLease(ctx, provider); err != nil {
@@ -164,6 +165,13 @@ func (k Keeper) CloseProviderLeases(ctx context.Context, provider sdk.AccAddress
 	return closed, nil
 }
 
+// escrowCloseReason is the escrow close reason of a lease closed for reason,
+// in the format of the order reasons (escrowReasonOrderCancelled):
+// LEASE_CLOSE_REASON_INSUFFICIENT_FUNDS -> "lease_insufficient_funds".
+func escrowCloseReason(reason types.LeaseCloseReason) string {
+	return "lease_" + strings.ToLower(strings.TrimPrefix(reason.String(), "LEASE_CLOSE_REASON_"))
+}
+
 // closeLease closes an active lease: settles and closes the escrow account,
 // releases the provider's lease count and GPUs, returns the winning bid's
 // deposit and records the close.
@@ -172,7 +180,7 @@ func (k Keeper) closeLease(ctx context.Context, lease types.Lease, reason types.
 	if err != nil {
 		return err
 	}
-	if _, err := k.escrow.CloseAccount(ctx, lease.Id, reason.String()); err != nil {
+	if _, err := k.escrow.CloseAccount(ctx, lease.Id, escrowCloseReason(reason)); err != nil {
 		return errorsmod.Wrapf(err, "close escrow account %d", lease.Id)
 	}
 	if err := k.providers.RemoveActiveLease(ctx, provider); err != nil {

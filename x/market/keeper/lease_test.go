@@ -144,7 +144,9 @@ func TestCloseLeaseByTenant(t *testing.T) {
 	require.Equal(t, types.LeaseCloseReasonTenant, l.CloseReason)
 	require.Equal(t, startH+10, l.ClosedHeight)
 	require.Equal(t, types.BidStateWon, f.bid(bidID).State)
-	require.Equal(t, types.LeaseCloseReasonTenant.String(), f.escrow.closed[leaseID])
+	// Escrow close reasons have one format (issue 15 item 10): lease_<reason>,
+	// like order_cancelled, not LEASE_CLOSE_REASON_TENANT.
+	require.Equal(t, "lease_tenant", f.escrow.closed[leaseID])
 
 	// 10 blocks at 50: the provider earned 500, the tenant got the rest back,
 	// and the bid deposit went back to the provider.

@@ -31,8 +31,9 @@ type ProviderKeeper interface {
 type EscrowKeeper interface {
 	// OpenAccount moves the order deposit from owner into a new escrow account.
 	OpenAccount(ctx context.Context, id uint64, owner sdk.AccAddress, deposit sdk.Coin) error
-	// ActivateAccount starts streaming rate per block to provider.
-	ActivateAccount(ctx context.Context, id uint64, provider sdk.AccAddress, rate sdk.Coin) error
+	// ActivateAccount starts streaming rate per block to provider, up to
+	// endHeight (the lease's end_height): no settlement pays past it.
+	ActivateAccount(ctx context.Context, id uint64, provider sdk.AccAddress, rate sdk.Coin, endHeight int64) error
 	// CloseAccount settles the account, pays the provider's earnings and
 	// refunds the rest to the owner.
 	CloseAccount(ctx context.Context, id uint64, reason string) (refund sdk.Coin, err error)

@@ -76,8 +76,9 @@ export function accountStateToJSON(object: AccountState): string {
 
 /**
  * Account is the escrow account of one order and its lease. Payment settles
- * lazily: settling moves rate * (height - settled_height), capped at balance,
- * from balance to the provider (minus the take) and sets settled_height.
+ * lazily: settling moves rate * (min(height, end_height) - settled_height),
+ * capped at balance, from balance to the provider (minus the take) and sets
+ * settled_height.
  *
  * Conservation: the module account holds the sum of balance + unwithdrawn over
  * all accounts, and total_paid == total_taken + provider earnings (withdrawn or
@@ -143,7 +144,42 @@ export interface Account {
     | bigint
     | undefined;
   /** state is the account's lifecycle state. */
-  state?: AccountState | undefined;
+  state?:
+    | AccountState
+    | undefined;
+  /**
+   * end_height is the last block paid for (the lease's end_height): no
+   * settlement goes past it, however late the account is closed. 0 means no
+   * end (the account streams until closed or exhausted).
+   */
+  endHeight?:
+    | bigint
+    | undefined;
+  /**
+   * take_remainder is the part of the take not yet taken, in 1/10000 of a
+   * coin unit (always < 10000): each settlement takes
+   * floor((paid * take_rate_bps + take_remainder) / 10000) and keeps the rest
+   * here, so the takes sum to the same whatever the settlement pattern.
+   */
+  takeRemainder?: number | undefined;
+}
+
+/**
+ * TakeRateChange records a governance change of params.take_rate_bps: the
+ * blocks up to and including height were charged take_rate_bps (the rate in
+ * force before the change); later blocks the next change's rate, or the
+ * current param after the last change.
+ */
+export interface TakeRateChange {
+  /**
+   * height is the block in which the take rate changed; the new rate applies
+   * from height + 1.
+   */
+  height?:
+    | bigint
+    | undefined;
+  /** take_rate_bps is the rate in force up to and including height. */
+  takeRateBps?: number | undefined;
 }
 
 function createBaseAccount(): Account {
@@ -159,6 +195,8 @@ function createBaseAccount(): Account {
     totalTaken: undefined,
     exhaustionHeight: 0n,
     state: 0,
+    endHeight: 0n,
+    takeRemainder: 0,
   };
 }
 
@@ -205,6 +243,15 @@ export const Account: MessageFns<Account> = {
     }
     if (message.state !== undefined && message.state !== 0) {
       writer.uint32(88).int32(message.state);
+    }
+    if (message.endHeight !== undefined && message.endHeight !== 0n) {
+      if (BigInt.asIntN(64, message.endHeight) !== message.endHeight) {
+        throw new globalThis.Error("value provided for field message.endHeight of type int64 too large");
+      }
+      writer.uint32(96).int64(message.endHeight);
+    }
+    if (message.takeRemainder !== undefined && message.takeRemainder !== 0) {
+      writer.uint32(104).uint32(message.takeRemainder);
     }
     return writer;
   },
@@ -310,6 +357,22 @@ export const Account: MessageFns<Account> = {
             message.state = reader.int32() as any;
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.endHeight = reader.int64() as bigint;
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.takeRemainder = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -351,6 +414,16 @@ export const Account: MessageFns<Account> = {
         ? BigInt(object.exhaustion_height)
         : 0n,
       state: isSet(object.state) ? accountStateFromJSON(object.state) : 0,
+      endHeight: isSet(object.endHeight)
+        ? BigInt(object.endHeight)
+        : isSet(object.end_height)
+        ? BigInt(object.end_height)
+        : 0n,
+      takeRemainder: isSet(object.takeRemainder)
+        ? globalThis.Number(object.takeRemainder)
+        : isSet(object.take_remainder)
+        ? globalThis.Number(object.take_remainder)
+        : 0,
     };
   },
 
@@ -389,6 +462,12 @@ export const Account: MessageFns<Account> = {
     if (message.state !== undefined && message.state !== 0) {
       obj.state = accountStateToJSON(message.state);
     }
+    if (message.endHeight !== undefined && message.endHeight !== 0n) {
+      obj.endHeight = message.endHeight.toString();
+    }
+    if (message.takeRemainder !== undefined && message.takeRemainder !== 0) {
+      obj.takeRemainder = Math.round(message.takeRemainder);
+    }
     return obj;
   },
 
@@ -420,6 +499,100 @@ export const Account: MessageFns<Account> = {
       ? BigInt(object.exhaustionHeight)
       : 0n;
     message.state = object.state ?? 0;
+    message.endHeight = (object.endHeight !== undefined && object.endHeight !== null) ? BigInt(object.endHeight) : 0n;
+    message.takeRemainder = object.takeRemainder ?? 0;
+    return message;
+  },
+};
+
+function createBaseTakeRateChange(): TakeRateChange {
+  return { height: 0n, takeRateBps: 0 };
+}
+
+export const TakeRateChange: MessageFns<TakeRateChange> = {
+  encode(message: TakeRateChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.height !== undefined && message.height !== 0n) {
+      if (BigInt.asIntN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type int64 too large");
+      }
+      writer.uint32(8).int64(message.height);
+    }
+    if (message.takeRateBps !== undefined && message.takeRateBps !== 0) {
+      writer.uint32(16).uint32(message.takeRateBps);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TakeRateChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTakeRateChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.height = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.takeRateBps = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TakeRateChange {
+    return {
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      takeRateBps: isSet(object.takeRateBps)
+        ? globalThis.Number(object.takeRateBps)
+        : isSet(object.take_rate_bps)
+        ? globalThis.Number(object.take_rate_bps)
+        : 0,
+    };
+  },
+
+  toJSON(message: TakeRateChange): unknown {
+    const obj: any = {};
+    if (message.height !== undefined && message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.takeRateBps !== undefined && message.takeRateBps !== 0) {
+      obj.takeRateBps = Math.round(message.takeRateBps);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TakeRateChange>, I>>(base?: I): TakeRateChange {
+    return TakeRateChange.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TakeRateChange>, I>>(object: I): TakeRateChange {
+    const message = createBaseTakeRateChange();
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.takeRateBps = object.takeRateBps ?? 0;
     return message;
   },
 };

@@ -50,7 +50,11 @@ export interface EventAccountActivated {
    * exhaustion_height is the block height at which the balance runs out at this
    * rate.
    */
-  exhaustionHeight?: bigint | undefined;
+  exhaustionHeight?:
+    | bigint
+    | undefined;
+  /** end_height is the last block paid for (the lease's end); 0 for no end. */
+  endHeight?: bigint | undefined;
 }
 
 /** EventDeposit is emitted when funds are added to an account. */
@@ -131,8 +135,11 @@ export interface EventAccountClosed {
     | Coin
     | undefined;
   /**
-   * reason says why the account was closed (e.g. "order cancelled", "lease
-   * closed: LEASE_CLOSE_REASON_TENANT", "exhausted").
+   * reason says why the account was closed, always in one format: the
+   * closing object and its reason in lower snake case, e.g. "order_cancelled",
+   * "order_expired", "lease_expired", "lease_tenant",
+   * "lease_insufficient_funds" (a lease's LeaseCloseReason without its
+   * LEASE_CLOSE_REASON_ prefix).
    */
   reason?: string | undefined;
 }
@@ -153,6 +160,24 @@ export interface EventEarningsClawedBack {
     | undefined;
   /** amount is what was taken from the unwithdrawn earnings. */
   amount?: Coin | undefined;
+}
+
+/**
+ * EventTakeRateChanged is emitted when governance changes params.take_rate_bps.
+ * Blocks up to and including height are charged the old rate, later blocks the
+ * new one, whenever the accounts settle.
+ */
+export interface EventTakeRateChanged {
+  /** height is the block of the change. */
+  height?:
+    | bigint
+    | undefined;
+  /** old_take_rate_bps is the rate in force up to and including height. */
+  oldTakeRateBps?:
+    | number
+    | undefined;
+  /** new_take_rate_bps is the rate from height + 1 on. */
+  newTakeRateBps?: number | undefined;
 }
 
 function createBaseEventAccountOpened(): EventAccountOpened {
@@ -262,7 +287,7 @@ export const EventAccountOpened: MessageFns<EventAccountOpened> = {
 };
 
 function createBaseEventAccountActivated(): EventAccountActivated {
-  return { id: 0n, provider: "", rate: undefined, exhaustionHeight: 0n };
+  return { id: 0n, provider: "", rate: undefined, exhaustionHeight: 0n, endHeight: 0n };
 }
 
 export const EventAccountActivated: MessageFns<EventAccountActivated> = {
@@ -284,6 +309,12 @@ export const EventAccountActivated: MessageFns<EventAccountActivated> = {
         throw new globalThis.Error("value provided for field message.exhaustionHeight of type int64 too large");
       }
       writer.uint32(32).int64(message.exhaustionHeight);
+    }
+    if (message.endHeight !== undefined && message.endHeight !== 0n) {
+      if (BigInt.asIntN(64, message.endHeight) !== message.endHeight) {
+        throw new globalThis.Error("value provided for field message.endHeight of type int64 too large");
+      }
+      writer.uint32(40).int64(message.endHeight);
     }
     return writer;
   },
@@ -333,6 +364,14 @@ export const EventAccountActivated: MessageFns<EventAccountActivated> = {
             message.exhaustionHeight = reader.int64() as bigint;
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.endHeight = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -355,6 +394,11 @@ export const EventAccountActivated: MessageFns<EventAccountActivated> = {
         : isSet(object.exhaustion_height)
         ? BigInt(object.exhaustion_height)
         : 0n,
+      endHeight: isSet(object.endHeight)
+        ? BigInt(object.endHeight)
+        : isSet(object.end_height)
+        ? BigInt(object.end_height)
+        : 0n,
     };
   },
 
@@ -372,6 +416,9 @@ export const EventAccountActivated: MessageFns<EventAccountActivated> = {
     if (message.exhaustionHeight !== undefined && message.exhaustionHeight !== 0n) {
       obj.exhaustionHeight = message.exhaustionHeight.toString();
     }
+    if (message.endHeight !== undefined && message.endHeight !== 0n) {
+      obj.endHeight = message.endHeight.toString();
+    }
     return obj;
   },
 
@@ -386,6 +433,7 @@ export const EventAccountActivated: MessageFns<EventAccountActivated> = {
     message.exhaustionHeight = (object.exhaustionHeight !== undefined && object.exhaustionHeight !== null)
       ? BigInt(object.exhaustionHeight)
       : 0n;
+    message.endHeight = (object.endHeight !== undefined && object.endHeight !== null) ? BigInt(object.endHeight) : 0n;
     return message;
   },
 };
@@ -992,6 +1040,118 @@ export const EventEarningsClawedBack: MessageFns<EventEarningsClawedBack> = {
     message.amount = (object.amount !== undefined && object.amount !== null)
       ? Coin.fromPartial(object.amount)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseEventTakeRateChanged(): EventTakeRateChanged {
+  return { height: 0n, oldTakeRateBps: 0, newTakeRateBps: 0 };
+}
+
+export const EventTakeRateChanged: MessageFns<EventTakeRateChanged> = {
+  encode(message: EventTakeRateChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.height !== undefined && message.height !== 0n) {
+      if (BigInt.asIntN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type int64 too large");
+      }
+      writer.uint32(8).int64(message.height);
+    }
+    if (message.oldTakeRateBps !== undefined && message.oldTakeRateBps !== 0) {
+      writer.uint32(16).uint32(message.oldTakeRateBps);
+    }
+    if (message.newTakeRateBps !== undefined && message.newTakeRateBps !== 0) {
+      writer.uint32(24).uint32(message.newTakeRateBps);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventTakeRateChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventTakeRateChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.height = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.oldTakeRateBps = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.newTakeRateBps = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventTakeRateChanged {
+    return {
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      oldTakeRateBps: isSet(object.oldTakeRateBps)
+        ? globalThis.Number(object.oldTakeRateBps)
+        : isSet(object.old_take_rate_bps)
+        ? globalThis.Number(object.old_take_rate_bps)
+        : 0,
+      newTakeRateBps: isSet(object.newTakeRateBps)
+        ? globalThis.Number(object.newTakeRateBps)
+        : isSet(object.new_take_rate_bps)
+        ? globalThis.Number(object.new_take_rate_bps)
+        : 0,
+    };
+  },
+
+  toJSON(message: EventTakeRateChanged): unknown {
+    const obj: any = {};
+    if (message.height !== undefined && message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.oldTakeRateBps !== undefined && message.oldTakeRateBps !== 0) {
+      obj.oldTakeRateBps = Math.round(message.oldTakeRateBps);
+    }
+    if (message.newTakeRateBps !== undefined && message.newTakeRateBps !== 0) {
+      obj.newTakeRateBps = Math.round(message.newTakeRateBps);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EventTakeRateChanged>, I>>(base?: I): EventTakeRateChanged {
+    return EventTakeRateChanged.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EventTakeRateChanged>, I>>(object: I): EventTakeRateChanged {
+    const message = createBaseEventTakeRateChanged();
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.oldTakeRateBps = object.oldTakeRateBps ?? 0;
+    message.newTakeRateBps = object.newTakeRateBps ?? 0;
     return message;
   },
 };

@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Account } from "./escrow";
+import { Account, TakeRateChange } from "./escrow";
 import { Params } from "./params";
 
 export const protobufPackage = "crucible.escrow.v1";
@@ -23,11 +23,19 @@ export interface GenesisState {
    * accounts are all escrow accounts in state. The settlement queue is rebuilt
    * from their exhaustion_height.
    */
-  accounts?: Account[] | undefined;
+  accounts?:
+    | Account[]
+    | undefined;
+  /**
+   * take_rate_history holds the take-rate changes, oldest first, that an
+   * account not yet settled past them still needs (at most
+   * MaxTakeRateHistory).
+   */
+  takeRateHistory?: TakeRateChange[] | undefined;
 }
 
 function createBaseGenesisState(): GenesisState {
-  return { params: undefined, accounts: [] };
+  return { params: undefined, accounts: [], takeRateHistory: [] };
 }
 
 export const GenesisState: MessageFns<GenesisState> = {
@@ -38,6 +46,11 @@ export const GenesisState: MessageFns<GenesisState> = {
     if (message.accounts !== undefined && message.accounts.length !== 0) {
       for (const v of message.accounts) {
         Account.encode(v!, writer.uint32(18).fork()).join();
+      }
+    }
+    if (message.takeRateHistory !== undefined && message.takeRateHistory.length !== 0) {
+      for (const v of message.takeRateHistory) {
+        TakeRateChange.encode(v!, writer.uint32(26).fork()).join();
       }
     }
     return writer;
@@ -75,6 +88,17 @@ export const GenesisState: MessageFns<GenesisState> = {
             }
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const el = TakeRateChange.decode(reader, reader.uint32());
+            if (el !== undefined) {
+              message.takeRateHistory!.push(el);
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -91,6 +115,11 @@ export const GenesisState: MessageFns<GenesisState> = {
     return {
       params: isSet(object.params) ? Params.fromJSON(object.params) : undefined,
       accounts: globalThis.Array.isArray(object?.accounts) ? object.accounts.map((e: any) => Account.fromJSON(e)) : [],
+      takeRateHistory: globalThis.Array.isArray(object?.takeRateHistory)
+        ? object.takeRateHistory.map((e: any) => TakeRateChange.fromJSON(e))
+        : globalThis.Array.isArray(object?.take_rate_history)
+        ? object.take_rate_history.map((e: any) => TakeRateChange.fromJSON(e))
+        : [],
     };
   },
 
@@ -101,6 +130,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     }
     if (message.accounts?.length) {
       obj.accounts = message.accounts.map((e) => Account.toJSON(e));
+    }
+    if (message.takeRateHistory?.length) {
+      obj.takeRateHistory = message.takeRateHistory.map((e) => TakeRateChange.toJSON(e));
     }
     return obj;
   },
@@ -114,6 +146,7 @@ export const GenesisState: MessageFns<GenesisState> = {
       ? Params.fromPartial(object.params)
       : undefined;
     message.accounts = object.accounts?.map((e) => Account.fromPartial(e)) || [];
+    message.takeRateHistory = object.takeRateHistory?.map((e) => TakeRateChange.fromPartial(e)) || [];
     return message;
   },
 };

@@ -18,8 +18,10 @@ export const protobufFileName = "crucible/escrow/v1/params.proto";
 export interface Params {
   /**
    * take_rate_bps is the share of every settled payment sent to the community
-   * pool, in basis points (0..10000). The take is rounded down, so rounding
-   * favours the provider and never creates or destroys coins.
+   * pool, in basis points (0..5000). Each account carries the fraction of a
+   * coin not yet taken (take_remainder), so an account's takes sum to
+   * floor(sum of paid * rate / 10000) however often it settles; a change
+   * applies only to blocks after the block of the change.
    */
   takeRateBps?:
     | number

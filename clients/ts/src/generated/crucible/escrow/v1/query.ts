@@ -32,8 +32,16 @@ export interface QueryAccountRequest {
 
 /** QueryAccountResponse is the response type for the Query/Account RPC method. */
 export interface QueryAccountResponse {
-  /** account is the requested account. */
-  account?: Account | undefined;
+  /** account is the requested account, as stored. */
+  account?:
+    | Account
+    | undefined;
+  /**
+   * projected is the account settled in memory to the query's height (never
+   * past its end_height, at the take rate of each block): today's balance,
+   * unwithdrawn earnings and totals. Equal to account when nothing is due.
+   */
+  projected?: Account | undefined;
 }
 
 /** QueryAccountsRequest is the request type for the Query/Accounts RPC method. */
@@ -259,13 +267,16 @@ export const QueryAccountRequest: MessageFns<QueryAccountRequest> = {
 };
 
 function createBaseQueryAccountResponse(): QueryAccountResponse {
-  return { account: undefined };
+  return { account: undefined, projected: undefined };
 }
 
 export const QueryAccountResponse: MessageFns<QueryAccountResponse> = {
   encode(message: QueryAccountResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.account !== undefined) {
       Account.encode(message.account, writer.uint32(10).fork()).join();
+    }
+    if (message.projected !== undefined) {
+      Account.encode(message.projected, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -291,6 +302,14 @@ export const QueryAccountResponse: MessageFns<QueryAccountResponse> = {
             message.account = Account.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.projected = Account.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -304,13 +323,19 @@ export const QueryAccountResponse: MessageFns<QueryAccountResponse> = {
   },
 
   fromJSON(object: any): QueryAccountResponse {
-    return { account: isSet(object.account) ? Account.fromJSON(object.account) : undefined };
+    return {
+      account: isSet(object.account) ? Account.fromJSON(object.account) : undefined,
+      projected: isSet(object.projected) ? Account.fromJSON(object.projected) : undefined,
+    };
   },
 
   toJSON(message: QueryAccountResponse): unknown {
     const obj: any = {};
     if (message.account !== undefined) {
       obj.account = Account.toJSON(message.account);
+    }
+    if (message.projected !== undefined) {
+      obj.projected = Account.toJSON(message.projected);
     }
     return obj;
   },
@@ -322,6 +347,9 @@ export const QueryAccountResponse: MessageFns<QueryAccountResponse> = {
     const message = createBaseQueryAccountResponse();
     message.account = (object.account !== undefined && object.account !== null)
       ? Account.fromPartial(object.account)
+      : undefined;
+    message.projected = (object.projected !== undefined && object.projected !== null)
+      ? Account.fromPartial(object.projected)
       : undefined;
     return message;
   },
@@ -543,8 +571,9 @@ export interface Query {
   /** Params returns the module parameters. */
   Params(request: QueryParamsRequest): Promise<QueryParamsResponse>;
   /**
-   * Account returns one escrow account by id. The account is returned as
-   * stored (settled up to settled_height), not settled to the current height.
+   * Account returns one escrow account by id, as stored (settled up to
+   * settled_height) and projected to the query's height (settled in memory to
+   * min(height, end_height), as the next state change will settle it).
    */
   Account(request: QueryAccountRequest): Promise<QueryAccountResponse>;
   /**
