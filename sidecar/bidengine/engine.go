@@ -21,8 +21,9 @@
 //
 // Orders cost a tenant nothing until it accepts a bid, so the engine caps
 // the GPUs it holds in open bids on any one tenant's orders
-// (bid.max_tenant_gpu_percent): a tenant who posts orders and never accepts
-// cannot tie up every GPU.
+// (bid.max_tenant_gpu_percent) beyond its first open bid: a tenant who posts
+// many orders and never accepts cannot tie up every GPU, while one order for
+// more GPUs than the cap is still served.
 package bidengine
 
 import (
@@ -600,7 +601,10 @@ func (e *Engine) bidAll(ctx context.Context, st *state, wg *sync.WaitGroup, resu
 		if o.ExpiresHeight != 0 && st.height+1 >= o.ExpiresHeight {
 			continue // would land past the order's expiry
 		}
-		if perTenant[o.Tenant]+int(o.Spec.Gpu.Count) > tenantCap {
+		// A tenant's first open bid is always allowed, whatever its size (an
+		// order for more GPUs than the cap could never be served otherwise);
+		// the cap bounds what its further orders hold.
+		if perTenant[o.Tenant] > 0 && perTenant[o.Tenant]+int(o.Spec.Gpu.Count) > tenantCap {
 			e.logger.Debug("not bidding", "order", id, "reason", "tenant's orders hold their share of the GPUs",
 				"tenant", o.Tenant, "gpus", perTenant[o.Tenant], "cap", tenantCap)
 			continue

@@ -128,6 +128,31 @@ func TestEngineCapsOneTenantsShare(t *testing.T) {
 	}
 }
 
+// TestEngineServesOneOrderLargerThanTheCap: the cap bounds what a tenant's
+// further orders hold, not its first open bid, so an order for every GPU
+// (more than max_tenant_gpu_percent of them) still gets a bid, and the same
+// tenant's next order waits until that bid ends.
+func TestEngineServesOneOrderLargerThanTheCap(t *testing.T) {
+	big := tenantOrder(1, "cru1big")
+	big.Spec.Gpu.Count = 4
+	big.MaxPricePerBlock = sdk.NewInt64Coin("ucru", 10_000)
+	fc, _ := guardWorld(t, "big", 4, []markettypes.Order{big}, nil)
+	tx := &fakeTx{actor: guardProvider}
+	cfg := bidConfig()
+	cfg.MaxTenantGPUPercent = 50
+	e, err := bidengine.New(bidengine.Config{Provider: guardProvider, Bid: cfg, TxTimeoutBlocks: 1}, fc, tx, simInventory(t, "big", 4), nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := runEngine(t, e, fc)
+	block(11, chain.OrderCreated{Height: 11, Order: tenantOrder(2, "cru1big")})
+	block(12)
+	bids := bidsSent(tx)
+	if len(bids) != 1 || bids[0].OrderId != 1 || len(bids[0].GpuUuids) != 4 {
+		t.Fatalf("bids %v, want one bid of 4 GPUs on order 1", bids)
+	}
+}
+
 // TestEngineRestartHoldsUntilTxTimeout reproduces issue 15 item 10's engine
 // half: a restarted engine waited a fixed grace (2 blocks, 0 as wired) for
 // the bids its previous instance left in a mempool, so a bid stuck longer

@@ -32,7 +32,9 @@ type BidConfig struct {
 	Pricing []PriceRule `yaml:"pricing" json:"pricing"`
 	// MaxTenantGPUPercent caps, in percent of the provider's registered GPUs
 	// (rounded up, at least one GPU), the GPUs in open bids (and bids in
-	// flight) on the orders of any one tenant. Orders cost a tenant nothing
+	// flight) on the orders of any one tenant, beyond the first open bid on
+	// its orders (which is always allowed, so an order for more GPUs than
+	// the cap can still be served). Orders cost a tenant nothing
 	// until it accepts a bid, so without a cap a tenant who posts orders and
 	// never accepts would hold every GPU in open bids. 100 disables the cap.
 	MaxTenantGPUPercent uint32 `yaml:"max_tenant_gpu_percent" json:"max_tenant_gpu_percent"`

@@ -99,6 +99,7 @@ func LayoutChainConfig(l *network.Layout, keyName, provider string) config.Chain
 		KeyringBackend:  keyring.BackendTest,
 		GasPrices:       "0.001" + Denom,
 		GasAdjustment:   1.5,
+		TxTimeoutBlocks: 5, // short: tests restart engines
 	}
 }
 
