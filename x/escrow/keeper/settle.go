@@ -35,25 +35,22 @@ type TakeRates struct {
 func ConstantTakeRate(bps uint32) TakeRates { return TakeRates{Current: bps} }
 
 // segments calls fn for each run of blocks (from, to] at one rate, in order.
-func (r TakeRates) segments(from, to int64, fn func(blocks int64, bps uint32) error) error {
+func (r TakeRates) segments(from, to int64, fn func(blocks int64, bps uint32)) {
 	cur := from
 	for _, c := range r.Changes {
 		if cur >= to {
-			return nil
+			return
 		}
 		if c.Height <= cur {
 			continue
 		}
 		end := min(c.Height, to)
-		if err := fn(end-cur, c.TakeRateBps); err != nil {
-			return err
-		}
+		fn(end-cur, c.TakeRateBps)
 		cur = end
 	}
 	if cur < to {
-		return fn(to-cur, r.Current)
+		fn(to-cur, r.Current)
 	}
-	return nil
 }
 
 // computeSettlement settles acc up to height now in memory and returns what
@@ -89,14 +86,10 @@ func computeSettlement(acc *types.Account, now int64, rates TakeRates) (Settleme
 	paid := blocks.Mul(rate) // <= balance: cannot overflow
 	take := sdkmath.ZeroInt()
 	rem := acc.TakeRemainder
-	err := rates.segments(acc.SettledHeight, acc.SettledHeight+blocks.Int64(), func(n int64, bps uint32) error {
+	rates.segments(acc.SettledHeight, acc.SettledHeight+blocks.Int64(), func(n int64, bps uint32) {
 		t, r := types.TakeWithRemainder(sdkmath.NewInt(n).Mul(rate), bps, rem)
 		take, rem = take.Add(t), r
-		return nil
 	})
-	if err != nil {
-		return s, err
-	}
 	earnings := paid.Sub(take)
 
 	unwithdrawn, err := acc.Unwithdrawn.Amount.SafeAdd(earnings)

@@ -26,14 +26,12 @@ func ExhaustionHeight(settled int64, balance, rate sdkmath.Int) int64 {
 	return settled + blocks.Int64()
 }
 
-// Take returns floor(paid * bps / BasisPoints) without an intermediate product
-// larger than paid: paid = q*BasisPoints + r gives q*bps + floor(r*bps/BasisPoints).
-// bps must be at most BasisPoints, so the take never exceeds paid.
+// Take returns floor(paid * bps / BasisPoints): TakeWithRemainder with no
+// carried remainder. bps must be at most BasisPoints, so the take never
+// exceeds paid.
 func Take(paid sdkmath.Int, bps uint32) sdkmath.Int {
-	b := sdkmath.NewIntFromUint64(uint64(bps))
-	q := paid.QuoRaw(BasisPoints)
-	r := paid.ModRaw(BasisPoints)
-	return q.Mul(b).Add(r.Mul(b).QuoRaw(BasisPoints))
+	take, _ := TakeWithRemainder(paid, bps, 0)
+	return take
 }
 
 // TakeWithRemainder returns the take of a payment paid at bps with the
