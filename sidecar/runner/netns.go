@@ -59,6 +59,10 @@ type egressNet struct {
 	slots  map[int]bool // slots in use
 }
 
+// egressTable is the nftables table (family inet) of the work dir whose
+// hash is hash.
+func egressTable(hash string) string { return "crucible_" + hash[:8] }
+
 func newEgressNet(cfg config.RunnerConfig, hash string) (*egressNet, error) {
 	path := []string{"/usr/sbin", "/usr/bin", "/sbin", "/bin"}
 	for _, tool := range []string{"ip", "nft", "nsenter"} {
@@ -75,7 +79,7 @@ func newEgressNet(cfg config.RunnerConfig, hash string) (*egressNet, error) {
 		return nil, fmt.Errorf("runner.egress_pool: %w", err)
 	}
 	return &egressNet{
-		table:  "crucible_" + hash[:8],
+		table:  egressTable(hash),
 		prefix: "cr" + hash[:5] + "v",
 		peer:   "cr" + hash[:5] + "p",
 		path:   "PATH=" + strings.Join(path, ":"),
@@ -297,11 +301,11 @@ func (b *containerBackend) claim(ns *netState) {
 
 // adopted runs once the runner has re-adopted what it could: the egress
 // table is (re)installed and what no live container claims is removed.
-func (b *containerBackend) adopted([]uint64) {
+func (b *containerBackend) adopted() {
 	if b.egress == nil {
 		// Egress is deny: drop the table an earlier allow left, if any.
 		if _, err := exec.LookPath("nft"); err == nil {
-			_ = exec.Command("nft", "delete", "table", "inet", "crucible_"+b.hash[:8]).Run()
+			_ = exec.Command("nft", "delete", "table", "inet", egressTable(b.hash)).Run()
 		}
 		return
 	}

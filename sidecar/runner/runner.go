@@ -169,8 +169,8 @@ func (r *Runner) recover() error {
 		close(j.done)
 		r.jobs[id] = j
 	}
-	if a, ok := r.be.(interface{ adopted(live []uint64) }); ok {
-		a.adopted(r.Live())
+	if a, ok := r.be.(adopter); ok {
+		a.adopted()
 	}
 	return nil
 }
@@ -181,6 +181,8 @@ type adopter interface {
 	// started: its execution, the process to wait for and the read end of
 	// its output. It fails when the job is not running any more.
 	adopt(leaseID uint64, dir string, st Status, m Manifest) (*execution, *proc, *os.File, error)
+	// adopted runs once the runner has re-adopted what it could.
+	adopted()
 }
 
 // adopt re-adopts a running container a previous sidecar left (see
