@@ -315,15 +315,7 @@ type containerState struct {
 }
 
 func writeContainerState(dir string, cs *containerState) error {
-	b, err := json.MarshalIndent(cs, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(dir, stateFileName+".tmp")
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, stateFileName))
+	return writeJSON(dir, stateFileName, cs)
 }
 
 func readContainerState(dir string) (*containerState, error) {

@@ -134,19 +134,27 @@ func (s Status) clone() Status {
 
 const statusFile = "status.json"
 
-// writeStatus writes dir/status.json atomically: a temporary file, fsync,
-// rename, fsync of the directory.
+// writeStatus writes dir/status.json atomically (writeJSON).
 func writeStatus(dir string, s Status) error {
-	b, err := json.MarshalIndent(s, "", "  ")
+	if err := writeJSON(dir, statusFile, s); err != nil {
+		return fmt.Errorf("runner: write status: %w", err)
+	}
+	return nil
+}
+
+// writeJSON writes v as indented JSON to dir/name atomically: a temporary
+// file, fsync, rename, fsync of the directory.
+func writeJSON(dir, name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
 	b = append(b, '\n')
-	tmp, err := os.CreateTemp(dir, ".status-*.tmp")
+	tmp, err := os.CreateTemp(dir, "."+name+"-*.tmp")
 	if err != nil {
 		return err
 	}
-	name := tmp.Name()
+	tmpName := tmp.Name()
 	_, err = tmp.Write(b)
 	if err == nil {
 		err = tmp.Sync()
@@ -155,11 +163,11 @@ func writeStatus(dir string, s Status) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(name, filepath.Join(dir, statusFile))
+		err = os.Rename(tmpName, filepath.Join(dir, name))
 	}
 	if err != nil {
-		_ = os.Remove(name)
-		return fmt.Errorf("runner: write status: %w", err)
+		_ = os.Remove(tmpName)
+		return err
 	}
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
